@@ -65,42 +65,79 @@ def _place(root: nn.Module, name: str, module: nn.Module) -> None:
     parent.add_module(parts[-1], module)
 
 
-def forward_source(graph: ArchGraph, class_name: str = "HadnasModel") -> tuple[str, list[str]]:
-    """The ``forward`` source for ``graph`` and the ordered input argument names."""
+def forward_source(
+    graph: ArchGraph, model: nn.Module | None = None
+) -> tuple[str, list[str]]:
+    """The ``forward`` source for ``graph`` and the ordered input argument names.
+
+    Repeat-block copies are unpacked once at the top (``body_0, body_1 = self.body``) rather
+    than indexed per node, which is what a person writing the loop by hand pays too. ``model``
+    (the module tree) tells how many copies each ``ModuleList`` holds; without it the copies are
+    indexed (``self.body[1].mix``).
+    """
     ns = Namespace()
     args = [ns.create(n) for n in graph.input_names()]
-    lines = [f"def forward(self, {', '.join(args)}):"]
+    head = [f"def forward(self, {', '.join(args)}):"]
+    body: list[str] = []
+    copy_vars: dict[str, str] = {}
+
+    def access(parts: list[str]) -> str:
+        digits = [i for i, p in enumerate(parts) if p.isdigit()]
+        if not digits or model is None:
+            return module_access(".".join(parts))
+        k = digits[-1]
+        prefix = ".".join(parts[: k + 1])
+        if prefix not in copy_vars:
+            list_parts = parts[:k]
+            container = model.get_submodule(".".join(list_parts))
+            names = [ns.create("copy:" + ".".join([*list_parts, str(i)]),
+                               "_".join([*list_parts, str(i)])) for i in range(len(container))]  # fmt: skip
+            for i, name in enumerate(names):
+                copy_vars[".".join([*list_parts, str(i)])] = name
+            target = ", ".join(names) + ("," if len(names) == 1 else "")
+            head.append(f"    {target} = {access(list_parts)}")
+        rest = parts[k + 1 :]
+        return copy_vars[prefix] + "".join(f".{p}" for p in rest)
+
     for name in graph.live_nodes():
         a = graph.attrs(name)
         var = ns.create(name, name.replace(".", "_"))
-        call_args = ", ".join(ns.by_key[s] for s in a.inputs)
-        lines.append(f"    {var} = {module_access(name)}({call_args})  # {graph.specs[name]}")
-    lines.append(f"    return {ns.by_key[graph.output]}")
-    return "\n".join(lines) + "\n", args
+        call_args = [ns.by_key[s] for s in a.inputs]
+        expr = graph.defs[name].inline(call_args, graph.in_specs(name))
+        if expr is None:
+            expr = f"{access(name.split('.'))}({', '.join(call_args)})"
+        body.append(f"    {var} = {expr}  # {graph.specs[name]}")
+    body.append(f"    return {ns.by_key[graph.output]}")
+    return "\n".join(head + body) + "\n", args
 
 
 def build(arch: Architecture | ArchGraph, *, seed: int | None = None) -> HadnasModel:
     """Build a model for ``arch``; with ``seed``, parameter initialisation is reproducible."""
     global _BUILD_COUNT
     graph = arch if isinstance(arch, ArchGraph) else arch.graph
-    source, args = forward_source(graph)
-    _BUILD_COUNT += 1
-    filename = f"<hadnas-forward-{_BUILD_COUNT}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"__builtins__": {}}
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
-    cls = type("HadnasModel", (HadnasModel,), {"forward": namespace["forward"]})
-    model = cls()
-    model.input_names = tuple(args)
-    model.source = source
-    model._hadnas_arch_yaml = arch.to_yaml() if isinstance(arch, Architecture) else ""
+    tree = nn.Module()  # modules first: the forward's unpacking depends on the tree
     generator_state = torch.random.get_rng_state()
     if seed is not None:
         torch.manual_seed(seed)
     try:
         for name in graph.live_nodes():
-            _place(model, name, graph.defs[name].create(graph.in_specs(name)))
+            d, ins = graph.defs[name], graph.in_specs(name)
+            if d.inline([f"a{i}" for i in range(len(ins))], ins) is None:
+                _place(tree, name, d.create(ins))
     finally:
         if seed is not None:
             torch.random.set_rng_state(generator_state)
+    source, args = forward_source(graph, tree)
+    _BUILD_COUNT += 1
+    filename = f"<hadnas-forward-{_BUILD_COUNT}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__builtins__": {}, "torch": torch}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    cls = type("HadnasModel", (HadnasModel,), {"forward": namespace["forward"]})
+    model = cls()
+    for child_name, child in tree.named_children():
+        model.add_module(child_name, child)
+    model.input_names = tuple(args)
+    model.source = source
+    model._hadnas_arch_yaml = arch.to_yaml() if isinstance(arch, Architecture) else ""
     return model

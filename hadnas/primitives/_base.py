@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import torch
 from torch import nn
 
 LAYOUTS = {1: "V", 2: "S", 3: "I"}
@@ -125,6 +126,11 @@ class PrimitiveDef:
         helpers: standalone functions/classes ``module`` uses, copied along on export.
         paper: reference shown in the docs table.
         formula: one-line formula shown in the docs table.
+        complexity: asymptotic cost per sample shown in the docs table (e.g. ``O(T²·d)``).
+        causal_capable: the op can be exactly causal along T (always, or with ``causal: true``).
+        nondifferentiable_inputs: indices of inputs that carry no gradient (masks, ids).
+        examples: small ``(hyper-parameters, input specs)`` configurations, one per accepted
+            layout, that the conformance suite (:mod:`hadnas.testing`) and the docs use.
     """
 
     op: ClassVar[str] = ""
@@ -136,7 +142,9 @@ class PrimitiveDef:
     helpers: ClassVar[tuple[Callable[..., Any] | type, ...]] = ()
     paper: ClassVar[str] = ""
     formula: ClassVar[str] = ""
+    complexity: ClassVar[str] = ""
     causal_capable: ClassVar[bool] = False
+    nondifferentiable_inputs: ClassVar[frozenset[int]] = frozenset()
     #: small configurations the conformance suite and docs use: (hyper-parameters, input specs)
     examples: ClassVar[tuple[tuple[Mapping[str, Any], tuple[TensorSpec, ...]], ...]] = ()
 
@@ -194,6 +202,15 @@ class PrimitiveDef:
         """Keyword arguments for :attr:`module`; plain Python values only (they are exported)."""
         raise NotImplementedError
 
+    def inline(self, args: Sequence[str], ins: Sequence[TensorSpec]) -> str | None:
+        """A Python expression computing this node from argument names, or None.
+
+        Parameter-free ops (add, hadamard, identity, concat...) return an expression so the
+        generated forward has no module call for them (no per-call overhead, no state); the
+        expression may only use the arguments, ``torch`` and literals.
+        """
+        return None
+
     def module_class(self, ins: Sequence[TensorSpec]) -> type[nn.Module]:
         """The class :meth:`create` instantiates (the exporter copies or imports it)."""
         if self.module is None:
@@ -202,6 +219,24 @@ class PrimitiveDef:
 
     def create(self, ins: Sequence[TensorSpec]) -> nn.Module:
         return self.module_class(ins)(**self.module_kwargs(ins))
+
+    def sample_inputs(
+        self,
+        ins: Sequence[TensorSpec],
+        batch: int = 2,
+        dtype: torch.dtype = torch.float32,
+        generator: torch.Generator | None = None,
+    ) -> list[torch.Tensor]:
+        """Random inputs of these specs (tests, latency measurement); ops with special inputs
+        (token ids, binary masks) override it."""
+        out = []
+        for spec in ins:
+            shape = (batch, *spec.shape)
+            if spec.dtype == "int64":
+                out.append(torch.randint(0, 2, shape, generator=generator))
+            else:
+                out.append(torch.randn(shape, generator=generator, dtype=dtype))
+        return out
 
     def num_params(self, ins: Sequence[TensorSpec]) -> int:
         """Exact parameter count; default counts a freshly built module (override with the

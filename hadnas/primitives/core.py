@@ -201,6 +201,9 @@ class AddDef(_JoinDef):
     module = Add
     formula = "y = x₁ + x₂ + …"
 
+    def inline(self, args: Sequence[str], ins: Sequence[TensorSpec]) -> str | None:
+        return " + ".join(args)
+
     def infer(self, ins: Sequence[TensorSpec]) -> TensorSpec:
         self.check_inputs(ins)
         return broadcast(self.op, ins)
@@ -230,6 +233,9 @@ class ConcatDef(_JoinDef):
     def module_kwargs(self, ins: Sequence[TensorSpec]) -> dict[str, Any]:
         return {"dim": feature_axis(ins[0])}
 
+    def inline(self, args: Sequence[str], ins: Sequence[TensorSpec]) -> str | None:
+        return f"torch.cat(({', '.join(args)},), dim={feature_axis(ins[0])})"
+
     def cost(self, ins: Sequence[TensorSpec], out: TensorSpec) -> Cost:
         return Cost(0, io_bytes(ins, out, 0))
 
@@ -241,6 +247,9 @@ class IdentityDef(PrimitiveDef):
     op = "identity"
     module = nn.Identity
     formula = "y = x"
+
+    def inline(self, args: Sequence[str], ins: Sequence[TensorSpec]) -> str | None:
+        return args[0]
 
     def module_kwargs(self, ins: Sequence[TensorSpec]) -> dict[str, Any]:
         return {}
@@ -259,6 +268,9 @@ class FlattenDef(PrimitiveDef):
     op = "flatten"
     module = Flatten
     formula = "y = vec(x)"
+
+    def inline(self, args: Sequence[str], ins: Sequence[TensorSpec]) -> str | None:
+        return f"{args[0]}.flatten(1)"
 
     def infer(self, ins: Sequence[TensorSpec]) -> TensorSpec:
         self.check_inputs(ins)

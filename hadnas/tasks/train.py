@@ -188,7 +188,7 @@ def train_and_evaluate(
                 y = ys[idx]
                 loss = _loss(select_outputs(model(*(x[idx] for x in xs)), y, data), y, data.kind)
                 step += 1
-                value = float(loss)
+                value = loss.item()
                 if not math.isfinite(value):
                     raise NonFiniteLoss(step, epoch, value, "loss")
                 opt.zero_grad(set_to_none=True)  # type: ignore[union-attr]
