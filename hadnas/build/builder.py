@@ -9,7 +9,7 @@ containers. The forward is Python source compiled once per build and registered 
 from __future__ import annotations
 
 import linecache
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -32,16 +32,23 @@ class HadnasModel(nn.Module):
     source: str = ""
 
     def __reduce__(self) -> Any:
-        # Built classes are generated per architecture, so pickle the recipe instead.
-        return (_rebuild, (self._hadnas_arch_yaml, self.state_dict()))
+        # Built classes are generated per architecture, so pickle the recipe instead: the
+        # architecture YAML, or the IR for a model built from an ArchGraph.
+        recipe = self._hadnas_arch_yaml or self._hadnas_ir
+        return (_rebuild, (recipe, self.state_dict(), self.training))
 
 
-def _rebuild(arch_yaml: str, state: dict[str, torch.Tensor]) -> HadnasModel:
+def _rebuild(
+    recipe: str | dict[str, Any], state: dict[str, torch.Tensor], training: bool = True
+) -> HadnasModel:
     from hadnas.space import load_space
 
-    model = build(load_space("<pickled arch>", text=arch_yaml).architecture())
+    if isinstance(recipe, dict):
+        model = build(ArchGraph.from_dict(recipe))
+    else:
+        model = build(load_space("<pickled arch>", text=recipe, check=False).architecture())
     model.load_state_dict(state)
-    return model
+    return model.train(training)
 
 
 def _place(root: nn.Module, name: str, module: nn.Module) -> None:
@@ -89,9 +96,9 @@ def forward_source(
         prefix = ".".join(parts[: k + 1])
         if prefix not in copy_vars:
             list_parts = parts[:k]
-            container = model.get_submodule(".".join(list_parts))
-            names = [ns.create("copy:" + ".".join([*list_parts, str(i)]),
-                               "_".join([*list_parts, str(i)])) for i in range(len(container))]  # fmt: skip
+            container = cast(nn.ModuleList, model.get_submodule(".".join(list_parts)))
+            keys = [".".join([*list_parts, str(i)]) for i in range(len(container))]
+            names = [ns.create("copy:" + key, key.replace(".", "_")) for key in keys]
             for i, name in enumerate(names):
                 copy_vars[".".join([*list_parts, str(i)])] = name
             target = ", ".join(names) + ("," if len(names) == 1 else "")
@@ -140,4 +147,5 @@ def build(arch: Architecture | ArchGraph, *, seed: int | None = None) -> HadnasM
     model.input_names = tuple(args)
     model.source = source
     model._hadnas_arch_yaml = arch.to_yaml() if isinstance(arch, Architecture) else ""
+    model._hadnas_ir = {} if isinstance(arch, Architecture) else graph.to_dict()
     return model

@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HadnasError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except OSError as exc:  # an unwritable -o path, a full disk...: the user's to fix
+        print(f"hadnas {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -8,7 +8,9 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("validate", help="check space/architecture files; exit 2 with located errors")
+    p = sub.add_parser(
+        "validate", help="check space/architecture files; exit 2 with located errors"
+    )
     p.add_argument("files", nargs="+", metavar="SPACE.yaml")
     p.add_argument("--samples", type=int, default=24, help="random architectures probed per file")
     p.set_defaults(run=run_validate)

@@ -90,8 +90,11 @@ class ArchGraph:
         a = self.g.nodes[name]["attrs"] if name in self.g else None
         loc = a.loc if a is not None and a.loc is not None else Loc(self.file, 0, 0)
         where = a.path if a is not None and a.path else name
-        label = f"node {name!r}: " if a is not None and a.path and a.name != a.path else ""
-        return Diagnostic(loc, where, label + message, severity)
+        # name the node when the path alone does not (a copy of a block: body.1.mix)
+        named = a is None or not a.path or a.path.rsplit(".", 1)[-1] == a.name
+        if named or message.startswith((f"node {name!r} ", f"input {name!r} ")):
+            return Diagnostic(loc, where, message, severity)
+        return Diagnostic(loc, where, f"node {name!r}: {message}", severity)
 
     # -- passes -------------------------------------------------------------------------------
     def order(self) -> list[str]:
@@ -111,6 +114,7 @@ class ArchGraph:
     def lint(self) -> list[Diagnostic]:
         """Dangling references, cycles, unknown ops, arity, the output; unused nodes warn."""
         errors: list[Diagnostic] = []
+        self.warnings = []
         for name in self.g:
             a = self.attrs(name)
             for src in a.inputs:
@@ -221,8 +225,9 @@ class ArchGraph:
                 nodes.append(NodeAttrs(item["name"], "input", index=item["index"],
                                        dtype=item["dtype"], shape=tuple(item["shape"])))
             else:
-                nodes.append(NodeAttrs(item["name"], item["op"], tuple(item["inputs"]),
-                                       tuple(item["hp"].items()), item["index"], item.get("path", "")))
+                hp = tuple(item["hp"].items())
+                nodes.append(NodeAttrs(item["name"], item["op"], tuple(item["inputs"]), hp,
+                                       item["index"], item.get("path", "")))
         return cls(nodes, data["output"])
 
     def __eq__(self, other: object) -> bool:

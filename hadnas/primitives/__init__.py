@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from hadnas.primitives import core, gating, higher_order  # noqa: F401  (registration)
+from hadnas.primitives import (  # noqa: F401  (registration)
+    conv_gating,
+    core,
+    fusion,
+    gating,
+    higher_order,
+    layers,
+    long_range,
+    mixers,
+)
 from hadnas.primitives._base import (
     Cost,
     Param,

@@ -84,6 +84,8 @@ class LinearDef(PrimitiveDef):
     }
     module = nn.Linear
     formula = "y = x Wᵀ + b"
+    complexity = "O(d·out)"
+    examples = (({"out": 3}, (TensorSpec((5,)),)), ({"bias": False}, (TensorSpec((4, 5)),)))
 
     def infer(self, ins: Sequence[TensorSpec]) -> TensorSpec:
         self.check_inputs(ins)
@@ -119,6 +121,19 @@ class EmbeddingDef(PrimitiveDef):
     }
     module = nn.Embedding
     formula = "y_t = E[x_t]"
+    complexity = "O(T·out)"
+    nondifferentiable_inputs = frozenset({0})
+    examples = (({"vocab": 7, "out": 4}, (TensorSpec((5,), "int64"),)),)
+
+    def sample_inputs(
+        self,
+        ins: Sequence[TensorSpec],
+        batch: int = 2,
+        dtype: torch.dtype = torch.float32,
+        generator: torch.Generator | None = None,
+    ) -> list[torch.Tensor]:
+        shape = (batch, *ins[0].shape)
+        return [torch.randint(0, self.hp["vocab"], shape, generator=generator)]
 
     def infer(self, ins: Sequence[TensorSpec]) -> TensorSpec:
         self.check_inputs(ins)
@@ -146,6 +161,12 @@ class LayerNormDef(PrimitiveDef):
     op = "layer_norm"
     hparams = {"eps": Param(float, 1e-5, low=0.0, doc="numerical floor of the variance")}
     formula = "y = (x - μ) / sqrt(σ² + ε) ⊙ γ + β"
+    complexity = "O(numel)"
+    examples = (
+        ({}, (TensorSpec((5,)),)),
+        ({"eps": 1e-3}, (TensorSpec((4, 5)),)),
+        ({}, (TensorSpec((3, 4, 4)),)),
+    )
 
     def module_class(self, ins: Sequence[TensorSpec]) -> type[nn.Module]:
         return ChannelLayerNorm if ins[0].layout == "I" else nn.LayerNorm
@@ -169,6 +190,12 @@ class ActivationDef(PrimitiveDef):
     op = "activation"
     hparams = {"fn": Param(str, "relu", choices=tuple(ACTIVATIONS), doc="the non-linearity")}
     formula = "y = fn(x)"
+    complexity = "O(numel)"
+    examples = (
+        ({"fn": "gelu"}, (TensorSpec((5,)),)),
+        ({"fn": "tanh"}, (TensorSpec((4, 5)),)),
+        ({}, (TensorSpec((3, 4, 4)),)),
+    )
 
     def module_class(self, ins: Sequence[TensorSpec]) -> type[nn.Module]:
         return ACTIVATIONS[self.hp["fn"]]
@@ -200,6 +227,12 @@ class AddDef(_JoinDef):
     op = "add"
     module = Add
     formula = "y = x₁ + x₂ + …"
+    complexity = "O(n·numel)"
+    examples = (
+        ({}, (TensorSpec((5,)), TensorSpec((5,)))),
+        ({}, (TensorSpec((4, 5)), TensorSpec((1, 5)), TensorSpec((4, 5)))),
+        ({}, (TensorSpec((3, 4, 4)), TensorSpec((3, 4, 4)))),
+    )
 
     def inline(self, args: Sequence[str], ins: Sequence[TensorSpec]) -> str | None:
         return " + ".join(args)
@@ -216,6 +249,12 @@ class ConcatDef(_JoinDef):
     op = "concat"
     module = Concat
     formula = "y = [x₁; x₂; …]"
+    complexity = "O(numel)"
+    examples = (
+        ({}, (TensorSpec((5,)), TensorSpec((3,)))),
+        ({}, (TensorSpec((4, 5)), TensorSpec((4, 2)))),
+        ({}, (TensorSpec((3, 4, 4)), TensorSpec((2, 4, 4)))),
+    )
 
     def infer(self, ins: Sequence[TensorSpec]) -> TensorSpec:
         self.check_inputs(ins)
@@ -247,6 +286,12 @@ class IdentityDef(PrimitiveDef):
     op = "identity"
     module = nn.Identity
     formula = "y = x"
+    complexity = "O(1)"
+    examples = (
+        ({}, (TensorSpec((5,)),)),
+        ({}, (TensorSpec((4, 5)),)),
+        ({}, (TensorSpec((3, 4, 4)),)),
+    )
 
     def inline(self, args: Sequence[str], ins: Sequence[TensorSpec]) -> str | None:
         return args[0]
@@ -268,6 +313,12 @@ class FlattenDef(PrimitiveDef):
     op = "flatten"
     module = Flatten
     formula = "y = vec(x)"
+    complexity = "O(1)"
+    examples = (
+        ({}, (TensorSpec((5,)),)),
+        ({}, (TensorSpec((4, 5)),)),
+        ({}, (TensorSpec((3, 4, 4)),)),
+    )
 
     def inline(self, args: Sequence[str], ins: Sequence[TensorSpec]) -> str | None:
         return f"{args[0]}.flatten(1)"

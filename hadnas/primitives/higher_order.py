@@ -60,14 +60,15 @@ class PolyCCP(nn.Module):
         self.norm = nn.LayerNorm(rank) if norm == "layer" else nn.Identity()
         self.act = make_activation(act)
         with torch.no_grad():
-            for layer in list(self.U)[1:]:
-                layer.weight.mul_(init_scale)
-                if layer.bias is not None:
-                    layer.bias.mul_(init_scale)
+            for p in self.U[1:].parameters():
+                p.mul_(init_scale)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() == 4:  # (B, C, H, W): per pixel, channels last
-            return self.forward(z.movedim(1, -1)).movedim(-1, 1)
+            return self.poly(z.movedim(1, -1)).movedim(-1, 1)
+        return self.poly(z)
+
+    def poly(self, z: torch.Tensor) -> torch.Tensor:
         x = self.act(self.U[0](z))
         for layer in list(self.U)[1:]:
             x = self.act(layer(z) * x + x)
@@ -101,19 +102,23 @@ class PolyNCP(nn.Module):
         self.b1 = nn.Parameter(torch.ones(rank))
         self.S = nn.ModuleList(nn.Linear(rank, rank) for _ in range(degree - 1))
         self.V = nn.ModuleList(
-            nn.Linear(rank, rank, bias=False) for _ in range(degree - 1 if skip == "learned" else 0)
+            nn.Linear(rank, rank, bias=False)
+            for _ in range(degree - 1 if skip == "learned" else 0)
         )
         self.alpha = nn.Parameter(torch.zeros(degree - 1)) if alpha else None
         self.C = nn.Linear(rank, out_features)
         self.norm = nn.LayerNorm(rank) if norm == "layer" else nn.Identity()
         self.act = make_activation(act)
         with torch.no_grad():
-            for v in self.V:
-                v.weight.copy_(torch.eye(rank))
+            for p in self.V.parameters():
+                p.copy_(torch.eye(rank))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() == 4:  # (B, C, H, W): per pixel, channels last
-            return self.forward(z.movedim(1, -1)).movedim(-1, 1)
+            return self.poly(z.movedim(1, -1)).movedim(-1, 1)
+        return self.poly(z)
+
+    def poly(self, z: torch.Tensor) -> torch.Tensor:
         x = self.act(self.A[0](z) * self.b1)
         for n in range(1, len(self.A)):
             p = self.A[n](z) * self.S[n - 1](x)
@@ -189,7 +194,7 @@ class Quadratic(nn.Module):
         self.pad = same_padding(kernel) * 2
         self.image = image
 
-        def make() -> nn.Module:
+        def make() -> nn.Linear | nn.Conv2d:
             if image:
                 return nn.Conv2d(in_features, out_features, kernel)
             return nn.Linear(in_features, out_features)
@@ -199,8 +204,9 @@ class Quadratic(nn.Module):
         if start_linear:
             with torch.no_grad():
                 self.g.weight.zero_()
-                self.g.bias.fill_(1.0)
                 self.sq.weight.zero_()
+                if self.g.bias is not None:
+                    self.g.bias.fill_(1.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.image:
@@ -318,9 +324,10 @@ class PolyCCPDef(_PolyDef):
 class PolyNCPDef(_PolyDef):
     """Π-net NCP / NCP-Skip polynomial (Chrysos et al., TPAMI 2021).
 
-    ``z: (B, d)``, ``(B, T, d)`` or ``(B, C, H, W)`` (per pixel); ``Aₙ: (d, k)``, ``Sₙ, Vₙ: (k, k)``.
-    ``x₁ = (A₁ᵀz) ⊙ b₁``, ``xₙ = skip(xₙ₋₁) + αₙ·(Aₙᵀz) ⊙ (Sₙᵀxₙ₋₁ + bₙ)``, ``y = C x_N + β``:
-    degree ``degree`` in ``z`` when ``act`` is ``none``. ``skip``: ``none`` (plain NCP, αₙ ≡ 1),
+    ``z: (B, d)``, ``(B, T, d)`` or ``(B, C, H, W)`` (per pixel); ``Aₙ: (d, k)``,
+    ``Sₙ, Vₙ: (k, k)``. ``x₁ = (A₁ᵀz) ⊙ b₁``,
+    ``xₙ = skip(xₙ₋₁) + αₙ·(Aₙᵀz) ⊙ (Sₙᵀxₙ₋₁ + bₙ)``, ``y = C x_N + β``: degree ``degree``
+    in ``z`` when ``act`` is ``none``. ``skip``: ``none`` (plain NCP, αₙ ≡ 1),
     ``identity`` or ``learned`` (NCP-Skip ``Vₙ xₙ₋₁``, ``Vₙ`` starts as the identity);
     ``alpha`` learns αₙ from 0 so the block starts linear (Π-net ``use_alpha``); ``norm: layer``
     on the degree-N term; ``act`` after every step.
@@ -439,7 +446,7 @@ class MIBilinearDef(PrimitiveDef):
 
     def _macs(self, ins: Sequence[TensorSpec]) -> int:
         dx, dz, o, r = ins[0].features, ins[1].features, self.out_width(ins), self.hp["rank"]
-        bilinear = dz * dx * o if r == 0 else r * (dz + dx + o)
+        bilinear = dz * dx * o + dx * o if r == 0 else r * (dz + dx + o)
         return bilinear + ((dz + dx) * o if self.hp["linear_terms"] else 0)
 
     def num_params(self, ins: Sequence[TensorSpec]) -> int:

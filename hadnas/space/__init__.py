@@ -60,8 +60,9 @@ class SearchSpace:
         recorder = Recorder(RandomTrial(0))
         arch = define_by_run(self.spec, recorder)
         if recorder.params:
+            left = ", ".join(recorder.params)
             raise SpecError([Diagnostic(None, "", f"space {self.name!r} still has choices "
-                             f"({', '.join(recorder.params)}); sample or search it first")])  # fmt: skip
+                                        f"({left}); sample or search it first")])  # fmt: skip
         return arch
 
     def check(self, samples: int = PROBE_SAMPLES) -> list[Diagnostic]:
@@ -69,21 +70,23 @@ class SearchSpace:
         and constraints that none of them meets. Returns warnings; raises on errors."""
         errors: dict[str, Diagnostic] = {}
         warnings: dict[str, Diagnostic] = {}
-        archs = [*self.extremes(), *(self.sample(seed) for seed in range(samples))]
+        fixed = self.is_fixed
+        archs = [self.sample(0)] if fixed else [
+            *self.extremes(), *(self.sample(seed) for seed in range(samples))]  # fmt: skip
         totals = []
         for arch in archs:
             try:
                 graph = arch.graph
             except GraphError as exc:
                 for d in exc.diagnostics:
-                    errors.setdefault(d.path + d.message, d)
+                    errors.setdefault(d.path, d)  # one per place, not one per copy or sample
                 continue
             for w in graph.warnings:
                 warnings.setdefault(w.path + w.message, w)
             totals.append(graph.totals())
         if errors:
             msgs = list(errors.values())
-            if len(archs) > 1 and not self.is_fixed:
+            if len(archs) > 1 and not fixed:
                 msgs = [Diagnostic(d.loc, d.path, f"{d.message} (in some sampled architectures)")
                         for d in msgs]  # fmt: skip
             raise GraphError(msgs)
@@ -93,6 +96,11 @@ class SearchSpace:
             values = [t[c.metric] for t in totals]
             if c.violation(min(values) if c.max is not None else max(values)) > 0:
                 best = min(values) if c.max is not None else max(values)
+                if fixed:  # an infeasible architecture is still one to show, draw, export
+                    warnings.setdefault(c.metric, Diagnostic(c.loc, f"constraints.{c.metric}",
+                        f"this architecture has {c.metric} = {best}, which violates the "
+                        "constraint", "warning"))  # fmt: skip
+                    continue
                 raise SpecError([Diagnostic(c.loc, f"constraints.{c.metric}",
                     f"no probed architecture ({len(archs)} incl. the smallest and largest choice) "
                     f"meets this constraint: best {c.metric} seen is {best}; relax the bound or "

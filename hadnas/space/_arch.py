@@ -76,7 +76,10 @@ class Architecture:
             "description": spec.description or f"An architecture of the space {spec.name!r}.",
             "task": task,
             "inputs": {
-                i.name: {"shape": list(i.shape), **({"dtype": i.dtype} if i.dtype != "float32" else {})}
+                i.name: {
+                    "shape": list(i.shape),
+                    **({"dtype": i.dtype} if i.dtype != "float32" else {}),
+                }
                 for i in self.inputs
             },
             "nodes": _plain(self.fixed_nodes),
@@ -112,14 +115,14 @@ def _plain(value: Any) -> Any:
 class _Dumper(yaml.SafeDumper):
     """Node mappings (those with an ``op``) and short lists in flow style, the rest in blocks."""
 
-    def represent_dict(self, data: Any) -> Any:  # type: ignore[override]
+    def represent_dict(self, data: Any) -> Any:
         node = super().represent_dict(data)
         if "op" in data or "shape" in data or (len(data) <= 2 and all(
                 not isinstance(v, (dict, list)) for v in data.values())):  # fmt: skip
             node.flow_style = True
         return node
 
-    def represent_list(self, data: Any) -> Any:  # type: ignore[override]
+    def represent_list(self, data: Any) -> Any:
         node = super().represent_list(data)
         node.flow_style = all(not isinstance(v, (dict, list)) for v in data)
         return node

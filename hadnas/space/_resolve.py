@@ -15,9 +15,9 @@ from typing import Any
 
 from hadnas.exceptions import Diagnostic, SpecError
 from hadnas.primitives import get_primitive
-from hadnas.spec import BlockSpec, Choice, FloatRange, IntRange, NodeSpec, SpaceSpec, VarRef
 from hadnas.space._arch import Architecture, ResolvedNode
 from hadnas.space._trial import Recorder
+from hadnas.spec import BlockSpec, Choice, FloatRange, IntRange, NodeSpec, SpaceSpec, VarRef
 
 _Ref = tuple["_Scope", str]
 

@@ -34,8 +34,9 @@ class RandomTrial:
         if log:
             return math.exp(self.rng.uniform(math.log(low), math.log(high)))
         if step:
-            n = int(round((high - low) / step))
-            return low + step * self.rng.randint(0, n)
+            # Optuna's grid: low + k·step up to high (high rounded down onto the grid)
+            n = int(math.floor((high - low) / step + 1e-9))
+            return min(high, low + step * self.rng.randint(0, n))
         return self.rng.uniform(low, high)
 
 

@@ -9,7 +9,10 @@ from functools import lru_cache
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 STUDY_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_EXTRA_RESERVED = {"self", "torch", "nn", "F", "math", "dataclass", "Tensor", "hadnas"}
+# generated code and built models use these (``HadnasModel.source``, ``.input_names``)
+_EXTRA_RESERVED = {
+    "self", "torch", "nn", "F", "math", "dataclass", "Tensor", "hadnas", "source", "input_names",
+}  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -24,15 +27,17 @@ def name_problem(name: object, what: str = "name") -> str | None:
     if not isinstance(name, str):
         return f"{what} must be a string, got {type(name).__name__} {name!r}"
     shown = name if len(name) <= 40 else name[:40] + "..."
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):  # fullmatch: `$` alone accepts a trailing "\n"
         return (
             f"{what} {shown!r} is not a plain ASCII identifier "
             "(letters, digits, '_', not starting with a digit, at most 64 characters)"
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"{what} {name!r} is a Python keyword; rename it (e.g. {name + '_'!r})"
-    if hasattr(builtins, name):
+    if hasattr(builtins, name) and not name.startswith("__"):
         return f"{what} {name!r} shadows a Python builtin; rename it (e.g. {name + '_'!r})"
     if name.startswith("__") or name in _EXTRA_RESERVED or name in _module_attributes():
-        return f"{what} {name!r} is reserved (torch.nn.Module or generated code uses it); rename it"
+        return (
+            f"{what} {name!r} is reserved (torch.nn.Module or generated code uses it); rename it"
+        )
     return None

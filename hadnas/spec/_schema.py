@@ -52,7 +52,7 @@ class VarRef:
     name: str
 
 
-Domain = Union[Choice, IntRange, FloatRange]
+Domain = Union[Choice, IntRange, FloatRange]  # noqa: UP007 - a runtime alias on 3.10
 Value = Any  # a plain scalar, a Domain or a VarRef
 
 

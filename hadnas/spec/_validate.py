@@ -115,7 +115,9 @@ class Validator:
                 return None
             if name not in self.var_names:
                 known = sorted(self.var_names)
-                self.error(path, f"unknown variable ${name}{_suggest(name, known)} (vars: {known})")
+                self.error(
+                    path, f"unknown variable ${name}{_suggest(name, known)} (vars: {known})"
+                )
                 return None
             if check is not None:
                 for v in self._domain_values(self.vars.get(name)):
@@ -134,7 +136,9 @@ class Validator:
                         break
             return domain
         if isinstance(raw, (dict, list)) and check is not None:
-            self.error(path, f"expected a scalar or a domain ({', '.join(DOMAIN_KEYS)}), got {raw!r}")
+            self.error(
+                path, f"expected a scalar or a domain ({', '.join(DOMAIN_KEYS)}), got {raw!r}"
+            )
             return None
         if check is not None:
             problem = check(raw)
@@ -153,7 +157,8 @@ class Validator:
 
     def domain(self, raw: dict[str, Any], path: Path) -> Any:
         kinds = [k for k in DOMAIN_KEYS if k in raw]
-        if "log" in kinds and ("int" in kinds or "float" in kinds) and isinstance(raw["log"], bool):
+        ranged = "int" in kinds or "float" in kinds
+        if "log" in kinds and ranged and isinstance(raw["log"], bool):
             kinds.remove("log")
         if len(kinds) != 1:
             self.error(path, f"a domain has exactly one of {list(DOMAIN_KEYS)}, got {kinds}")
@@ -201,7 +206,9 @@ class Validator:
             return None
         step = raw.get("step")
         if step is not None and (not _is_number(step) or step <= 0 or log):
-            self.error((*path, "step"), f"step must be a positive number (not with log), got {step!r}")
+            self.error(
+                (*path, "step"), f"step must be a positive number (not with log), got {step!r}"
+            )
             step = None
         return FloatRange(float(low), float(high), log, step)
 
@@ -218,8 +225,10 @@ class Validator:
                 f"`hadnas: {DSL_VERSION}` (the DSL version) is required, got {version!r}",
             )
         name = data.get("name")
-        if not isinstance(name, str) or not STUDY_NAME_RE.match(name):
-            self.error(("name",), f"name must match [a-z0-9][a-z0-9_-]* (≤ 64 chars), got {name!r}")
+        if not isinstance(name, str) or not STUDY_NAME_RE.fullmatch(name):
+            self.error(
+                ("name",), f"name must match [a-z0-9][a-z0-9_-]* (≤ 64 chars), got {name!r}"
+            )
             name = "space"
         description = data.get("description", "")
         if not isinstance(description, str):
@@ -237,9 +246,10 @@ class Validator:
             nodes = self.parse_scope(raw_nodes, ("nodes",), top_names, in_block=False)
         output = data.get("output")
         node_names = [n.name for n in nodes]
-        if not isinstance(output, str) or output not in node_names:
+        declared = list(raw_nodes) if isinstance(raw_nodes, dict) else []
+        if not isinstance(output, str) or output not in declared:
             hint = _suggest(str(output), node_names)
-            self.error(("output",), f"output must name a node, got {output!r}{hint}")
+            self.error(("output",), f"output must name a top-level node, got {output!r}{hint}")
             output = node_names[-1] if node_names else ""
         objectives = self.parse_objectives(data.get("objectives", {"accuracy": "max"}))
         constraints = self.parse_constraints(data.get("constraints", {}))
@@ -282,6 +292,11 @@ class Validator:
             if isinstance(value, str) and value.startswith("$"):
                 self.error(("vars", name), "a variable cannot refer to another variable")
                 continue
+            if isinstance(value, list) or (isinstance(value, dict)
+                                           and not any(k in value for k in DOMAIN_KEYS)):
+                self.error(("vars", name), "a variable is a scalar or a domain "
+                           f"({', '.join(DOMAIN_KEYS)}), got {value!r}")  # fmt: skip
+                continue
             self.vars[name] = self.value(value, ("vars", name))
 
     def parse_inputs(self, raw: Any) -> tuple[InputSpec, ...]:
@@ -302,9 +317,11 @@ class Validator:
                 continue
             self.unknown_keys(spec, ("shape", "dtype"), path)
             shape = spec.get("shape")
-            ok = isinstance(shape, list) and 1 <= len(shape) <= 3
-            if not ok or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0
-                                 for s in shape):  # fmt: skip
+            if not (
+                isinstance(shape, list)
+                and 1 <= len(shape) <= 3
+                and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)
+            ):
                 self.error(
                     (*path, "shape"),
                     "shape must be a list of 1 to 3 positive integers (per sample, no batch "
@@ -322,8 +339,11 @@ class Validator:
         path = ("task",)
         dataset = d.get("dataset")
         if not isinstance(dataset, str) or not dataset:
-            self.error((*path, "dataset"), "task.dataset is required: a built-in dataset name, "
-                       "'package.module:function', an entry point or a .npz/.csv path")  # fmt: skip
+            self.error(
+                (*path, "dataset"),
+                "task.dataset is required: a built-in dataset name, "
+                "'package.module:function', an entry point or a .npz/.csv path",
+            )
             dataset = "?"
 
         def positive_int(v: Any) -> str | None:
@@ -338,7 +358,9 @@ class Validator:
             return None if _is_number(v) and v >= 0 else f"must be a number >= 0, got {v!r}"
 
         def optimizer(v: Any) -> str | None:
-            return None if v in OPTIMIZERS else f"optimizer must be one of {list(OPTIMIZERS)}"
+            if v in OPTIMIZERS:
+                return None
+            return f"optimizer {v!r} is not one of {list(OPTIMIZERS)}{_suggest(str(v), OPTIMIZERS)}"
 
         kwargs: dict[str, Any] = {}
         for key, check in (("epochs", positive_int), ("batch_size", positive_int),
@@ -348,12 +370,15 @@ class Validator:
                 kwargs[key] = self.value(d[key], (*path, key), check)
         val_fraction = d.get("val_fraction", 0.2)
         if not _is_number(val_fraction) or not 0 < val_fraction < 1:
-            self.error((*path, "val_fraction"), f"val_fraction must be in (0, 1), got {val_fraction!r}")
+            self.error(
+                (*path, "val_fraction"), f"val_fraction must be in (0, 1), got {val_fraction!r}"
+            )
             val_fraction = 0.2
         options = {k: v for k, v in d.items() if k not in TASK_KEYS}
         for key, value in options.items():
             if isinstance(value, (dict, list)):
                 self.error((*path, key), f"dataset option {key!r} must be a plain scalar")
+        self.check_dataset(dataset, options, path)
         return TaskSpec(
             dataset=dataset,
             val_fraction=float(val_fraction),
@@ -361,6 +386,25 @@ class Validator:
             loc=self.doc.loc(path),
             **kwargs,
         )
+
+    def check_dataset(self, dataset: str, options: dict[str, Any], path: Path) -> None:
+        """Known dataset and option names, for registered datasets only: a
+        ``package.module:function`` or a data file is not imported or read while validating."""
+        if dataset == "?" or ":" in dataset or dataset.endswith((".npz", ".csv")):
+            return
+        from hadnas.exceptions import TaskError
+        from hadnas.tasks import dataset_options
+
+        try:
+            accepted = dataset_options(dataset)
+        except TaskError as exc:
+            self.error((*path, "dataset"), str(exc))
+            return
+        for key in options:
+            if key not in accepted:
+                self.error((*path, key), f"dataset {dataset!r} has no option {key!r}"
+                           f"{_suggest(key, [*accepted, *TASK_KEYS])} (options: "
+                           f"{', '.join(accepted) or 'none'})", key=True)  # fmt: skip
 
     # -- nodes --------------------------------------------------------------------------------
     def parse_scope(
@@ -383,7 +427,9 @@ class Validator:
                 out.append(node)
         return tuple(out)
 
-    def refs(self, raw: Any, path: Path, visible: set[str], in_block: bool) -> tuple[str, ...] | None:
+    def refs(
+        self, raw: Any, path: Path, visible: set[str], in_block: bool
+    ) -> tuple[str, ...] | None:
         items = raw if isinstance(raw, list) else [raw]
         if not items:
             self.error(path, "`in` needs at least one reference")
@@ -499,9 +545,10 @@ class Validator:
             param = cls.hparams.get(key)
             if param is None:
                 allowed = sorted(cls.hparams)
-                self.error((*path, key), f"op {op!r} has no parameter {key!r}"
-                           f"{_suggest(key, allowed)} (parameters: {', '.join(allowed) or 'none'})",
-                           key=True)  # fmt: skip
+                listed = ", ".join(allowed) or "none"
+                hint = _suggest(key, allowed)
+                message = f"op {op!r} has no parameter {key!r}{hint} (parameters: {listed})"
+                self.error((*path, key), message, key=True)
                 continue
             params[key] = self.value(raw_value, (*path, key), _param_check(op, key, param))
         for key, param in cls.hparams.items():
@@ -535,6 +582,8 @@ class Validator:
             copies = []
             for k, raw in enumerate(copies_raw):
                 cd = self.mapping(raw, (*path, "copies", k), "a copy")
+                if cd is not None and not cd:
+                    self.error((*path, "copies", k), "a copy needs at least one node")
                 if not cd:
                     return None
                 copies.append(self.parse_scope(cd, (*path, "copies", k), sorted(visible),
@@ -602,7 +651,8 @@ class Validator:
     def parse_latency(self, raw: Any) -> LatencySpec:
         d = self.mapping(raw, ("latency",), "latency") or {}
         path = ("latency",)
-        self.unknown_keys(d, ("batch_size", "threads", "mode", "warmup", "repeats", "rounds"), path)
+        keys = ("batch_size", "threads", "mode", "warmup", "repeats", "rounds")
+        self.unknown_keys(d, keys, path)
         return LatencySpec(
             batch_size=self.int_field(d, "batch_size", path, 1),
             threads=self.int_field(d, "threads", path, 1),
@@ -653,7 +703,9 @@ def validate_document(doc: Document) -> SpaceSpec:
     validator = Validator(doc)
     spec = validator.run()
     if validator.diags or spec is None:
-        raise SpecError(validator.diags)
+        # in file order (sorted is stable: problems at one place keep the order found)
+        raise SpecError(sorted(validator.diags, key=lambda d: (d.loc.line, d.loc.col)
+                               if d.loc is not None else (0, 0)))  # fmt: skip
     return spec
 
 

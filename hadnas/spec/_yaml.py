@@ -32,14 +32,21 @@ Path = tuple[str | int, ...]
 
 
 def format_path(path: Path) -> str:
-    """Render ``("nodes", "body", "nodes", "mix")`` as ``nodes.body.nodes.mix`` (ints as ``[i]``)."""
+    """Render ``("nodes", "body", "nodes", "mix")`` as ``nodes.body.nodes.mix`` (ints: ``[i]``)."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + part
+            out += ("." if out else "") + _shown(part)
     return out
+
+
+def _shown(key: str) -> str:
+    """A key as it can appear in a one-line message: escaped and at most 64 characters."""
+    if not key.isprintable():
+        key = key.encode("unicode_escape").decode("ascii")
+    return key if len(key) <= 64 else key[:40] + "..."
 
 
 @dataclass
@@ -99,7 +106,16 @@ def _prescan(text: str, file: str) -> None:
                     )
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise _fail(file, mark, f"YAML syntax error: {exc.problem or exc.context}") from None
+        problem = str(exc.problem or exc.context)
+        if mark is not None and mark.column > 1024 and "mapping values" in problem:
+            # PyYAML only recognises keys of at most 1024 characters
+            problem += " (a key longer than 1024 characters? names have at most 64)"
+        ctx = exc.context_mark
+        if exc.problem and exc.context and ctx is not None and mark is not None and (
+                ctx.line, ctx.column) != (mark.line, mark.column):  # fmt: skip
+            # where the unfinished construct started: often the line to fix
+            problem += f" ({exc.context} started at line {ctx.line + 1}, column {ctx.column + 1})"
+        raise _fail(file, mark, f"YAML syntax error: {problem}") from None
     except yaml.YAMLError as exc:  # reader errors (bad characters) carry no mark
         raise _fail(file, None, f"YAML error: {exc}") from None
 
@@ -207,8 +223,15 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
     def size(node: yaml.Node) -> int:
         key = id(node)
         if key not in sizes:
-            sizes[key] = 0  # guards against recursive aliases
+            sizes[key] = -1  # in progress: meeting it again below itself means a recursive alias
             sizes[key] = min(1 + sum(size(c) for c in _children(node)), 10 * MAX_EXPANDED_NODES)
+        elif sizes[key] < 0:
+            raise _fail(
+                file,
+                node.start_mark,
+                "recursive alias: this anchored value contains an alias to itself; "
+                "a hadnas file is a tree of plain values",
+            )
         return sizes[key]
 
     if size(root) <= MAX_EXPANDED_NODES:

@@ -184,13 +184,25 @@ def _split(dataset: Dataset, seed: int, frac: float) -> tuple[np.ndarray, np.nda
     y = dataset.y
     if dataset.kind == "classification" and y.ndim == 1:
         classes, counts = np.unique(y, return_counts=True)
-        if counts.min() >= 2 and len(classes) <= n_val <= n - len(classes):
-            from sklearn.model_selection import train_test_split  # noqa: PLC0415
-
-            tr, va = train_test_split(np.arange(n), test_size=n_val, stratify=y, random_state=seed)
-            return np.sort(tr), np.sort(va)
+        if counts.min() >= 2:
+            return _stratified(rng, y, classes, counts, n_val)
     perm = rng.permutation(n)
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def _stratified(
+    rng: np.random.Generator, y: np.ndarray, classes: np.ndarray, counts: np.ndarray, n_val: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class validation quotas by largest remainder, so class shares match the whole set."""
+    exact = counts * n_val / len(y)
+    quota = np.floor(exact).astype(int)
+    extra = n_val - quota.sum()
+    order = np.lexsort((rng.random(len(classes)), -(exact - quota)))  # ties broken by the seed
+    quota[order[:extra]] += 1
+    quota = np.minimum(quota, counts - 1)  # keep every class in the train split
+    val = [rng.permutation(np.flatnonzero(y == c))[:q] for c, q in zip(classes, quota)]
+    val_idx = np.sort(np.concatenate(val))
+    return np.setdiff1d(np.arange(len(y)), val_idx), val_idx
 
 
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -21,8 +21,8 @@ def assoc_recall(
     vocab: int = 20,
     seq_len: int = 40,
     num_keys: int = 1,
-    n_train: int = 4000,
-    n_val: int = 1000,
+    n_train: int = 2000,
+    n_val: int = 500,
     allow_dot: bool = False,
     seed: int = 0,
 ) -> Dataset:
@@ -79,7 +79,6 @@ def assoc_recall(
             "keys": [2, 2 + n_sym],
             "values": [2 + n_sym, 2 + 2 * n_sym],
             "pairs": n_pairs,
-            "chance": 1.0 / n_sym,
         },
     )
 
@@ -89,8 +88,8 @@ def selective_copy(
     vocab: int = 10,
     seq_len: int = 40,
     n_tokens: int = 4,
-    n_train: int = 4000,
-    n_val: int = 1000,
+    n_train: int = 2000,
+    n_val: int = 500,
     seed: int = 0,
 ) -> Dataset:
     """Selective copying as in Mamba: recall the data tokens scattered among blanks, in order.

@@ -8,6 +8,8 @@ scores about 0.97), ``paired_digits`` is not (its label depends on both inputs j
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from hadnas.exceptions import TaskError
@@ -15,11 +17,15 @@ from hadnas.tasks._dataset import Dataset
 from hadnas.tasks._registry import register_dataset
 
 
+@functools.cache
 def _sk(loader: str) -> tuple[np.ndarray, np.ndarray]:
+    """A bundled scikit-learn dataset, read once per process (callers must not mutate it)."""
     from sklearn import datasets  # noqa: PLC0415  (slow import, needed only when loading)
 
     bunch = getattr(datasets, loader)()
-    return bunch.data.astype(np.float32), bunch.target.astype(np.int64)
+    x, y = bunch.data.astype(np.float32), bunch.target.astype(np.int64)
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
 
 
 @register_dataset("digits")

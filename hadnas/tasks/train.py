@@ -94,6 +94,7 @@ def select_outputs(out: torch.Tensor, y: torch.Tensor, data: TaskData) -> torch.
 
 
 def _loss(out: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
+    out = out.float()  # reduced-precision outputs still get a float32 loss
     if kind == "classification":
         return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
     return F.mse_loss(out, y)
@@ -129,12 +130,10 @@ def _device(model: nn.Module) -> torch.device:
 
 
 def _grad_norm(params: Sequence[nn.Parameter]) -> float:
+    """Largest gradient entry: the max norm is non-finite exactly when some entry is (the
+    2-norm could overflow on large finite gradients). One device sync per step."""
     grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return 0.0
-    return float(
-        torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))
-    )
+    return float(torch.nn.utils.get_total_norm(grads, norm_type=math.inf)) if grads else 0.0
 
 
 def train_and_evaluate(

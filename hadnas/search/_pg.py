@@ -1,0 +1,102 @@
+"""PostgreSQL (and MySQL) studies, shared by ``hadnas search`` workers on many machines.
+
+The journal-file design relies on one machine: a file lock orders the workers' claims, and the
+lease of a running trial is stamped with the worker's own clock. Across machines both move
+into the database:
+
+- **Liveness by the database's clock.** The storage is opened with Optuna's RDB heartbeat
+  (``heartbeat_interval`` = lease/4, ``grace_period`` = lease); workers stamp a running trial
+  with the server's ``now()``, so machines with skewed clocks neither fail healthy trials nor
+  miss dead ones. Stale trials are then failed and retried once by hadnas's own recovery
+  (``fail_reason="stale"``, one retry with ``retry_of``), not by Optuna's
+  ``RetryHeartbeatStaleTrialCallback``: that callback runs after the trial is already FAIL,
+  when its ``fail_reason`` can no longer be written, and marks retries differently from the
+  other storages.
+- **A study-wide claim lock** (a PostgreSQL advisory lock, MySQL ``GET_LOCK``) held while a
+  worker counts the study's trials and asks for one, so workers on different machines reach
+  exactly the study's total. The server drops it when a worker's connection dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import optuna
+
+SERVER_SCHEMES = ("postgresql", "postgres", "mysql")
+
+
+def is_server_url(url: str) -> bool:
+    """A database server URL (``postgresql://``, ``postgresql+psycopg2://``, ``mysql://``)."""
+    return "://" in url and url.split("://", 1)[0].split("+", 1)[0] in SERVER_SCHEMES
+
+
+def open_server_storage(url: str, *, lease_s: float) -> optuna.storages.RDBStorage:
+    """An RDB storage with heartbeats: a trial is stale after ``lease_s`` without one."""
+    import optuna
+
+    interval = max(1, int(lease_s / 4))
+    grace = max(2 * interval, math.ceil(lease_s))
+    return optuna.storages.RDBStorage(
+        url,
+        engine_kwargs={"pool_pre_ping": True},  # survive a server restart between trials
+        heartbeat_interval=interval,
+        grace_period=grace,
+    )
+
+
+def _heartbeat_enabled(storage: Any) -> bool:
+    from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
+
+    return isinstance(storage, BaseHeartbeat) and is_heartbeat_enabled(storage)
+
+
+def record_heartbeat(storage: Any, trial_id: int) -> None:
+    """Stamp a running trial with the database's clock (no-op without RDB heartbeats)."""
+    if _heartbeat_enabled(storage):
+        storage.record_heartbeat(trial_id)
+
+
+def stale_trial_ids(study: optuna.Study) -> set[int] | None:
+    """Ids of RUNNING trials whose last heartbeat is older than the grace period, by the
+    database's clock; ``None`` when the storage has no heartbeats (use the lease instead)."""
+    storage = study._storage
+    if not _heartbeat_enabled(storage):
+        return None
+    return set(storage._get_stale_trial_ids(study._study_id))
+
+
+def _lock_key(study_name: str) -> int:
+    digest = hashlib.sha256(f"hadnas:{study_name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def claim_lock(storage: Any, study_name: str) -> Iterator[None]:
+    """Serialise claims on ``study_name`` across machines (no-op for other storages)."""
+    engine = getattr(getattr(storage, "_backend", storage), "engine", None)
+    dialect = getattr(getattr(engine, "dialect", None), "name", "")
+    if engine is None or dialect not in ("postgresql", "mysql"):
+        yield
+        return
+    from sqlalchemy import text
+
+    if dialect == "postgresql":
+        lock, unlock = "SELECT pg_advisory_lock(:k)", "SELECT pg_advisory_unlock(:k)"
+        args: dict[str, Any] = {"k": _lock_key(study_name)}
+    else:
+        lock, unlock = "SELECT GET_LOCK(:k, -1)", "SELECT RELEASE_LOCK(:k)"
+        args = {"k": f"hadnas:{study_name}"[:64]}
+    with engine.connect() as conn:
+        conn.execute(text(lock), args)
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text(unlock), args)
+            conn.commit()
