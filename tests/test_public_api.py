@@ -50,29 +50,28 @@ HEAVY = ["ray", "tensorboard", "tensorboardX", "optuna", "matplotlib", "sklearn"
 
 PROBE = """
 import json, sys
-{setup}
-heavy = {heavy!r}
-print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set(heavy))))
+heavy = set({heavy!r})
+def loaded():
+    return sorted({{m.split(".")[0] for m in sys.modules}} & heavy)
+import hadnas
+after_import = loaded()
+import torch
+arch = hadnas.load_space({space!r}).sample(0)
+hadnas.build(arch)(torch.randn(2, 64))
+print(json.dumps([after_import, loaded()]))
 """
-
-
-def _loaded_after(setup: str) -> list[str]:
-    code = PROBE.format(setup=setup, heavy=HEAVY)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.timeout(240)
 def test_import_hadnas_and_building_a_model_stay_light() -> None:
-    assert _loaded_after("import hadnas") == []
-    setup = (
-        "import hadnas, torch\n"
-        f"arch = hadnas.load_space({str(ROOT / 'search_spaces' / 'digits_gated_poly.yaml')!r}).sample(0)\n"
-        "hadnas.build(arch)(torch.randn(2, 64))"
-    )
-    assert _loaded_after(setup) == []
+    space = str(ROOT / "search_spaces" / "digits_gated_poly.yaml")
+    code = PROBE.format(heavy=HEAVY, space=space)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=240)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    after_import, after_build = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert after_import == [], f"import hadnas loaded {after_import}"
+    assert after_build == [], f"load_space + build loaded {after_build}"
 
 
 def test_all_snapshot() -> None:

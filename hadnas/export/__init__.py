@@ -12,6 +12,7 @@ import types
 from typing import Any
 
 from hadnas.export._artifacts import (
+    FILES,
     WEIGHTS_FILE,
     export,
     import_model_file,
@@ -45,6 +46,7 @@ sys.modules[__name__].__class__ = _CallableModule
 
 
 __all__ = [
+    "FILES",
     "WEIGHTS_FILE",
     "ModelCodeGen",
     "TrialRecord",

@@ -62,6 +62,7 @@ def export(
     if state_dict is not None:
         state = _checked_state(state_dict, model)
         model.load_state_dict(state)
+        meta.setdefault("weights", "the given state_dict")
     else:
         state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
         meta.setdefault("weights", "fresh (untrained) initialisation with seed 0")
@@ -72,10 +73,12 @@ def export(
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".hadnas-export-", dir=out))
     try:
+        meta["params"] = sum(p.numel() for p in model.parameters())
         _write(scratch, arch, source, state, meta)
         if verify:
             verify_export(scratch, model)
         for name in FILES:
+            os.chmod(scratch / name, 0o644)  # the scratch folder is private; the files are not
             os.replace(scratch / name, out / name)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -131,7 +134,8 @@ def _write(
     from safetensors.torch import save_file
 
     (folder / "model.py").write_text(source, encoding="utf-8")
-    save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": "pt", "hadnas": __version__})
+    # one metadata key: safetensors writes a hash map, so several keys come in random order
+    save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
     (folder / "arch.yaml").write_text(arch.to_yaml(), encoding="utf-8")
     digest = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes()).hexdigest()
     record = {
@@ -140,7 +144,6 @@ def _write(
         "hadnas_version": __version__,
         "space": arch.name,
         **{k: _jsonable(v) for k, v in meta.items() if k not in ("format", "format_version")},
-        "params": sum(int(t.numel()) for k, t in state.items() if _is_param(k, arch)),
         "files": {"model": "model.py", "weights": WEIGHTS_FILE, "arch": "arch.yaml"},
         "weights_sha256": digest,
     }
@@ -148,10 +151,6 @@ def _write(
         json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     (folder / "README.md").write_text(readme(arch, record), encoding="utf-8")
-
-
-def _is_param(key: str, arch: Architecture) -> bool:
-    return not key.endswith(("running_mean", "running_var", "num_batches_tracked"))
 
 
 def _jsonable(value: Any) -> Any:

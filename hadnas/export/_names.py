@@ -92,7 +92,9 @@ def validate_architecture(arch: Architecture) -> None:
     if not isinstance(arch.output, str) or node_name_problem(arch.output):
         problems.append(
             Diagnostic(
-                Loc(file, 0, 0), "output", f"output {_shown(arch.output)} is not a legal node name"
+                getattr(arch.spec, "output_loc", None) or Loc(file, 0, 0),
+                "output",
+                f"output {_shown(arch.output)} is not a legal node name",
             )
         )
     if problems:

@@ -84,7 +84,7 @@ def readme(arch: Architecture, record: Mapping[str, Any]) -> str:
             "The model was trained on standardised inputs: subtract `<input>.mean` and divide by "
             f"`<input>.std` from `{record['preprocessing']}` before calling it.",
         ]
-    elif record.get("trained_by_hadnas", True) and "fresh" not in str(record.get("weights", "")):
+    elif record.get("trained_by_hadnas"):
         lines += [
             "",
             "hadnas tasks standardise float inputs with the training split's per-feature mean "

@@ -161,6 +161,7 @@ def _export_one(
         state = load_weights(weights)
         epochs = arch.task.get("epochs")
         meta["weights"] = f"trained during the search (trial {rec.number}, {epochs} epochs)"
+        meta["trained_by_hadnas"] = True
         return export(arch, target, state, metadata=meta)
     log.warning(
         "trial %d has no saved weights; exporting fresh weights (use --retrain EPOCHS "

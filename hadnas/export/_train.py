@@ -89,6 +89,7 @@ def train_and_export(
             "steps": result.get("steps"),
         },
         "weights": f"retrained by hadnas for {result['epochs']} epochs (seed {seed})",
+        "trained_by_hadnas": True,
     }
     stats = _input_stats(data, arch)
     if stats:

@@ -103,6 +103,8 @@ class Param:
             value = float(value)
         if self.type is int and isinstance(value, bool) or not isinstance(value, self.type):
             return f"expected {self.type.__name__}, got {type(value).__name__} {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"expected a finite number, got {value!r}"
         if self.choices is not None and value not in self.choices:
             return f"{value!r} is not one of {list(self.choices)}"
         if self.low is not None and value < self.low:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -39,15 +40,20 @@ def is_server_url(url: str) -> bool:
 def open_server_storage(url: str, *, lease_s: float) -> optuna.storages.RDBStorage:
     """An RDB storage with heartbeats: a trial is stale after ``lease_s`` without one."""
     import optuna
+    from optuna.exceptions import ExperimentalWarning
 
     interval = max(1, int(lease_s / 4))
     grace = max(2 * interval, math.ceil(lease_s))
-    return optuna.storages.RDBStorage(
-        url,
-        engine_kwargs={"pool_pre_ping": True},  # survive a server restart between trials
-        heartbeat_interval=interval,
-        grace_period=grace,
-    )
+    # hadnas stamps heartbeats itself (ask/tell workers), not through Study.optimize
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeats: stable since 2.9
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs={"pool_pre_ping": True},  # survive a server restart between trials
+            heartbeat_interval=interval,
+            grace_period=grace,
+        )
 
 
 def _heartbeat_enabled(storage: Any) -> bool:
@@ -100,3 +106,19 @@ def claim_lock(storage: Any, study_name: str) -> Iterator[None]:
         finally:
             conn.execute(text(unlock), args)
             conn.commit()
+
+
+def launcher_slot(study: optuna.Study) -> int | None:
+    """A number unique to this worker among all that joined ``study`` on a database server
+    (0, 1, 2... in joining order), or ``None`` for other storages.
+
+    Workers started by separate ``hadnas search`` commands all have index 0; seeding their
+    samplers alike would make every machine propose the same architectures.
+    """
+    storage = study._storage
+    if not _heartbeat_enabled(storage):
+        return None
+    with claim_lock(storage, study.study_name):
+        slot = int(storage.get_study_system_attrs(study._study_id).get("hadnas:launchers", 0))
+        storage.set_study_system_attr(study._study_id, "hadnas:launchers", slot + 1)
+    return slot

@@ -24,7 +24,7 @@ from hadnas.exceptions import HadnasError, SearchError
 from hadnas.search._folder import RunFolder
 from hadnas.search._lease import Heartbeat, enqueue_retry, recover, retried_numbers
 from hadnas.search._outcome import RETRIED_REASONS, TrialOutcome, failed
-from hadnas.search._pg import claim_lock
+from hadnas.search._pg import claim_lock, launcher_slot
 from hadnas.search._progress import Progress
 from hadnas.search._runner import TrialRunner, trial_seed
 from hadnas.search._samplers import make_pruner, make_sampler
@@ -115,6 +115,12 @@ class OptunaWorker:
             sampler=sampler,
             pruner=self.pruner,
         )
+        slot = launcher_slot(self.study)  # distinct seeds for launchers sharing a database
+        if slot is not None:
+            seed = space.spec.search.seed + slot
+            self.study.sampler = make_sampler(
+                space, trials=self.target, seed=seed, workers=workers
+            )
         self.runner = runner or TrialRunner(
             space, timeout_s=config.get("timeout_per_trial"), plugins=info.get("plugins")
         )

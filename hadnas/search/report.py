@@ -94,18 +94,12 @@ def op_stats(
 
 
 def print_report(
-    run_dir: str | Path,
-    *,
-    top: int = 10,
-    op_stats_: bool = True,
-    quiet: bool = False,
-    op_stats: bool | None = None,
+    run_dir: str | Path, *, top: int = 10, show_ops: bool = True, quiet: bool = False
 ) -> None:
     """Print the leaderboard and op statistics from ``summary.json`` (refreshed first)."""
     from rich.console import Console
     from rich.table import Table
 
-    show_ops = op_stats_ if op_stats is None else op_stats
     summary = refresh(run_dir)
     folder = RunFolder(run_dir)
     console = Console(file=sys.stdout, width=120)

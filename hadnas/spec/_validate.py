@@ -360,7 +360,8 @@ class Validator:
         def optimizer(v: Any) -> str | None:
             if v in OPTIMIZERS:
                 return None
-            return f"optimizer {v!r} is not one of {list(OPTIMIZERS)}{_suggest(str(v), OPTIMIZERS)}"
+            hint = _suggest(str(v), OPTIMIZERS)
+            return f"optimizer {v!r} is not one of {list(OPTIMIZERS)}{hint}"
 
         kwargs: dict[str, Any] = {}
         for key, check in (("epochs", positive_int), ("batch_size", positive_int),

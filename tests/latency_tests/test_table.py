@@ -25,7 +25,7 @@ def fake_timer(monkeypatch):
     and the reference 0.5 ms. Records how many op configurations were timed."""
     calls = {"ops": 0, "graphs": 0}
 
-    def profile_ops(sites, spec, *, progress=None, device="cpu"):
+    def profile_ops(sites, spec, *, passes=3, progress=None, device="cpu"):
         calls["ops"] += len(sites)
         return {k: ((s.config.flops + 10) * 1e-6 / 0.5, s) for k, s in sites.items()}, [0.5]
 
@@ -115,3 +115,12 @@ def test_table_for_another_device_is_refused(tiny_space, fast_spec, table_dir, f
     table = profile_space(tiny_space, fast_spec, samples=5, calibrate=0)
     with pytest.raises(ValueError, match="table is for"):
         profile_space(tiny_space, fast_spec.__class__(threads=2), samples=5, table=table)
+
+
+def test_profile_ops_takes_the_median_ratio_over_passes(tiny_space, fast_spec, monkeypatch):
+    sites = dict(list(_profile.enumerate_sites([tiny_space.sample(0).graph], 1).items())[:2])
+    script = iter([([1.0, 2.0], 0.5), ([5.0, 2.2], 0.6), ([1.1, 1.9], 0.4)])  # pass 2 was odd
+    monkeypatch.setattr(_profile, "_with_reference", lambda cands, *a: next(script))
+    ratios, refs = _profile.profile_ops(sites, fast_spec, passes=3)
+    assert [q for q, _ in ratios.values()] == [1.1, 2.0]
+    assert refs == [0.5, 0.6, 0.4]
