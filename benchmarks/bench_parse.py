@@ -62,8 +62,11 @@ def _time(fn: Callable[[], object], repeats: int) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--pure-python", action="store_true",
-                        help="time PyYAML's pure-Python parser (what runs without libyaml)")
+    parser.add_argument(
+        "--pure-python",
+        action="store_true",
+        help="time PyYAML's pure-Python parser (what runs without libyaml)",
+    )
     args = parser.parse_args()
     if args.pure_python:
         import yaml
@@ -90,8 +93,10 @@ def main() -> int:
     for path in sorted((ROOT / "search_spaces").glob("*.yaml")):
         load_spec(path)  # warm caches (torch import, registry)
         times = _time(lambda path=path: load_spec(path), repeats)
-        print(f"{path.name:<34}{statistics.median(times):>10.2f}{max(times):>9.2f}  "
-              "parsed and validated")  # fmt: skip
+        print(
+            f"{path.name:<34}{statistics.median(times):>10.2f}{max(times):>9.2f}  "
+            "parsed and validated"
+        )
     return 1 if failed else 0
 
 

@@ -58,8 +58,12 @@ output: a
 """
 
 
-def space_yaml(nodes: Mapping[str, Any], inputs: Mapping[str, Any] | None = None,
-               output: str | None = None, **top: Any) -> str:  # fmt: skip
+def space_yaml(
+    nodes: Mapping[str, Any],
+    inputs: Mapping[str, Any] | None = None,
+    output: str | None = None,
+    **top: Any,
+) -> str:
     """A complete space file around ``nodes`` (``inputs`` default to one ``x`` of shape 8)."""
     doc: dict[str, Any] = {
         "hadnas": 1,

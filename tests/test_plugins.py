@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
-import textwrap
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,8 +116,12 @@ class NegateDef(PrimitiveDef):
 
 
 def _pip(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check",
-                           "--no-input", *args], capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -206,7 +209,8 @@ def test_a_fresh_interpreter_finds_the_plugin(installed_plugin: Path, tmp_path: 
     space = tmp_path / "plugin.yaml"
     space.write_text(space_yaml({"g": {"op": "plugin_scale"}, "n": {"op": "plugin_negate"}}))
     code = "import sys, hadnas.cli; sys.exit(hadnas.cli.main(['validate', sys.argv[1]]))"
-    proc = subprocess.run([sys.executable, "-c", code, str(space)], capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(space)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert "OK (architecture)" in proc.stdout

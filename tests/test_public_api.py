@@ -45,8 +45,20 @@ PUBLIC_API = [
 ]
 
 #: never imported by ``import hadnas`` (optional, slow, or only needed by one command)
-HEAVY = ["ray", "tensorboard", "tensorboardX", "optuna", "matplotlib", "sklearn", "pandas",
-         "scipy", "rich", "safetensors", "psycopg2", "sqlalchemy"]  # fmt: skip
+HEAVY = [
+    "ray",
+    "tensorboard",
+    "tensorboardX",
+    "optuna",
+    "matplotlib",
+    "sklearn",
+    "pandas",
+    "scipy",
+    "rich",
+    "safetensors",
+    "psycopg2",
+    "sqlalchemy",
+]
 
 PROBE = """
 import json, sys
@@ -66,8 +78,9 @@ print(json.dumps([after_import, loaded()]))
 def test_import_hadnas_and_building_a_model_stay_light() -> None:
     space = str(ROOT / "search_spaces" / "digits_gated_poly.yaml")
     code = PROBE.format(heavy=HEAVY, space=space)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=240)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=240
+    )
     assert proc.returncode == 0, proc.stderr
     after_import, after_build = json.loads(proc.stdout.strip().splitlines()[-1])
     assert after_import == [], f"import hadnas loaded {after_import}"

@@ -72,9 +72,7 @@ def _place(root: nn.Module, name: str, module: nn.Module) -> None:
     parent.add_module(parts[-1], module)
 
 
-def forward_source(
-    graph: ArchGraph, model: nn.Module | None = None
-) -> tuple[str, list[str]]:
+def forward_source(graph: ArchGraph, model: nn.Module | None = None) -> tuple[str, list[str]]:
     """The ``forward`` source for ``graph`` and the ordered input argument names.
 
     Repeat-block copies are unpacked once at the top (``body_0, body_1 = self.body``) rather

@@ -53,8 +53,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    level = logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else
-                                              logging.INFO if args.verbose else logging.WARNING)
+    level = (
+        logging.ERROR
+        if args.quiet
+        else (
+            logging.DEBUG
+            if args.verbose > 1
+            else logging.INFO
+            if args.verbose
+            else logging.WARNING
+        )
+    )
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     from hadnas.exceptions import HadnasError
 

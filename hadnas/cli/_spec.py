@@ -42,7 +42,8 @@ def run_validate(args: argparse.Namespace) -> int:
             continue
         for w in warnings:
             print(str(w), file=sys.stderr)
-        kind = "architecture" if space.is_fixed else f"space with {space.num_choices()} choices"
+        n = space.num_choices()
+        kind = "architecture" if n == 0 else f"space with {n} choice{'s' if n > 1 else ''}"
         if not args.quiet:
             print(f"{path}: OK ({kind})")
     return 2 if failed else 0

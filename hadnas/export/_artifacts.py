@@ -91,7 +91,7 @@ def _as_architecture(arch: Architecture | str | os.PathLike[str]) -> Architectur
     if isinstance(arch, (str, os.PathLike)):
         from hadnas.space import load_space
 
-        return load_space(arch).architecture()
+        return load_space(Path(arch)).architecture()
     raise ExportError(f"expected an Architecture or an arch.yaml path, got {type(arch).__name__}")
 
 
@@ -209,17 +209,20 @@ def import_model_file(path: str | os.PathLike[str]) -> ModuleType:
 
 def load_exported(folder: str | os.PathLike[str]) -> nn.Module:
     """The exported ``Model`` of ``folder`` with its weights loaded (in eval mode)."""
-    folder = Path(folder)
+    return _load(Path(folder))[0]
+
+
+def _load(folder: Path) -> tuple[nn.Module, ModuleType]:
     module = import_model_file(folder / "model.py")
     model = module.Model()
     model.load_state_dict(load_weights(folder / WEIGHTS_FILE))
-    return model.eval()
+    return model.eval(), module
 
 
 def verify_export(folder: str | os.PathLike[str], built: nn.Module, batch_size: int = 2) -> None:
     """Raise :class:`ExportError` unless ``folder``'s model reproduces ``built``'s outputs."""
     try:
-        exported = load_exported(folder)
+        exported, module = _load(Path(folder))
     except HadnasError:
         raise
     except Exception as exc:
@@ -228,7 +231,7 @@ def verify_export(folder: str | os.PathLike[str], built: nn.Module, batch_size: 
         ) from exc
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        inputs = exported.config.example_inputs(batch_size)
+        inputs = module.ModelConfig().example_inputs(batch_size)
     was_training = built.training
     built.eval()
     try:

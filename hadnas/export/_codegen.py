@@ -80,8 +80,6 @@ class ModelCodeGen:
         self.trial = trial if isinstance(trial, int) and not isinstance(trial, bool) else None
         self.imports = ImportTable()
         self.names = Namespace(set(RESERVED) | {self.model_class, self.config_class})
-        for reserved in (self.model_class, self.config_class):
-            self.names.by_key[f"class:{reserved}"] = reserved
         self.sources = SourceCollector(self.names, self.imports)
         self.containers: dict[tuple[str, ...], _ContainerClass] = {}
         self.module_nodes = {
@@ -193,7 +191,9 @@ class ModelCodeGen:
             if prefix not in copies:
                 list_parts = parts[:k]
                 owner = access(list_parts)
-                count = len(self.model.get_submodule(".".join(list_parts)))
+                copies_list = self.model.get_submodule(".".join(list_parts))
+                assert isinstance(copies_list, nn.ModuleList)
+                count = len(copies_list)
                 names = [
                     checked(
                         ns.create(
@@ -225,7 +225,7 @@ class ModelCodeGen:
             if inline is None:
                 expr = Bracketed(access(name.split(".")), tuple(call_args))
             else:
-                expr = _normalize_inline(inline, set(call_args), name)
+                expr = _normalize_inline(inline, set(call_args), f"node {name!r} (op {a.op!r})")
             body += self._assign(var, expr, _comment(graph.specs[name]))
         out = (
             ns.by_key[f"node:{graph.output}"]
@@ -326,7 +326,7 @@ class ModelCodeGen:
             f"{INDENT}model = {self.model_class}()",
             f'{INDENT}model.load_state_dict(load_file("model.safetensors"))',
             f"{INDENT}model.eval()",
-            f"{INDENT}y = model(*model.config.example_inputs())",
+            f"{INDENT}y = model(*{self.config_class}().example_inputs())",
             '"""',
         ]
         return _comment_safe("\n".join(lines))
@@ -400,23 +400,21 @@ def _comment_safe(text: str) -> str:
     return text
 
 
-def _normalize_inline(expr: str, args: set[str], node: str) -> str:
+def _normalize_inline(expr: str, args: set[str], where: str) -> str:
     """Parse a primitive's inline expression, check its names, and lay it out ruff-style."""
     try:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError as exc:
-        raise ExportError(
-            f"node {node!r}: inline expression {expr!r} does not parse: {exc}"
-        ) from None
+        raise ExportError(f"{where}: inline expression {expr!r} does not parse: {exc}") from None
     strings: dict[str, str] = {}
     for sub in ast.walk(tree):
         if isinstance(sub, ast.Name) and sub.id not in args and sub.id != "torch":
             raise ExportError(
-                f"node {node!r}: inline expression {expr!r} uses {sub.id!r}; "
+                f"{where}: inline expression {expr!r} uses {sub.id!r}; "
                 "it may only use its arguments, torch and literals"
             )
         if isinstance(sub, ast.Attribute) and sub.attr.startswith("_"):
-            raise ExportError(f"node {node!r}: inline expression {expr!r} uses a private name")
+            raise ExportError(f"{where}: inline expression {expr!r} uses a private name")
     for sub in ast.walk(tree):
         for fld, value in ast.iter_fields(sub):
             if isinstance(value, ast.Constant) and isinstance(value.value, str):

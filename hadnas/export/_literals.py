@@ -126,8 +126,8 @@ def literal_tree(value: Any, imports: ImportTable) -> str | Bracketed:
             items.append(f"{key}: {sub}" if isinstance(sub, str) else prefixed(f"{key}: ", sub))
         return Bracketed("", tuple(items), "{", "}")
     opening, closing = ("(", ")") if isinstance(value, tuple) else ("[", "]")
-    items = tuple(literal_tree(v, imports) for v in value)
-    return Bracketed("", items, opening, closing, is_tuple=isinstance(value, tuple))
+    elements = tuple(literal_tree(v, imports) for v in value)
+    return Bracketed("", elements, opening, closing, is_tuple=isinstance(value, tuple))
 
 
 def _literal(value: Any, imports: ImportTable) -> str:

@@ -65,7 +65,7 @@ def validate_architecture(arch: Architecture) -> None:
     """Raise one located :class:`ExportError` listing every name that cannot become code."""
     file = getattr(arch.spec, "file", "<arch>")
     problems: list[Diagnostic] = []
-    if not isinstance(arch.spec.name, str) or not STUDY_NAME_RE.match(arch.spec.name):
+    if not isinstance(arch.spec.name, str) or not STUDY_NAME_RE.fullmatch(arch.spec.name):
         problems.append(
             Diagnostic(
                 Loc(file, 1, 1),

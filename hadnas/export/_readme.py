@@ -34,7 +34,7 @@ def readme(arch: Architecture, record: Mapping[str, Any]) -> str:
         "| file | contents |",
         "|---|---|",
         "| `model.py` | the model: torch and the Python standard library only |",
-        f"| `model.safetensors` | weights ({_cell(record.get('weights', 'trained'))}) |",
+        f"| `model.safetensors` | weights: {_cell(record.get('weights', 'given'))} |",
         "| `arch.yaml` | the resolved architecture (`hadnas show`, `hadnas train` read it) |",
         "| `export.json` | this provenance, machine-readable |",
     ]
@@ -58,7 +58,8 @@ def readme(arch: Architecture, record: Mapping[str, Any]) -> str:
     metrics = record.get("metrics") or {}
     if isinstance(metrics, Mapping) and metrics:
         lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
-        lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in sorted(metrics.items())]
+        shown = {k: v for k, v in metrics.items() if not str(k).endswith(("_seconds", "_s"))}
+        lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in sorted(shown.items())]
     lines += [
         "",
         "## Usage",
@@ -66,12 +67,12 @@ def readme(arch: Architecture, record: Mapping[str, Any]) -> str:
         "```python",
         "from safetensors.torch import load_file",
         "",
-        "from model import Model",
+        "from model import Model, ModelConfig",
         "",
         "model = Model()",
         'model.load_state_dict(load_file("model.safetensors"))',
         "model.eval()",
-        "inputs = model.config.example_inputs(batch_size=8)  # random tensors of the right shapes",
+        "inputs = ModelConfig().example_inputs(batch_size=8)  # random inputs of the right shapes",
         "outputs = model(*inputs)",
         "```",
         "",

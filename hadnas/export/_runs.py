@@ -104,6 +104,10 @@ def _front(run: Path) -> list[int]:
     return [rows[i][0] for i in sorted(front, key=lambda i: (mins[i], rows[i][0]))]
 
 
+def _epochs(n: object) -> str:
+    return f"{n} epoch" + ("" if n == 1 else "s")
+
+
 def export_run(
     run_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -160,7 +164,7 @@ def _export_one(
     if weights.is_file():
         state = load_weights(weights)
         epochs = arch.task.get("epochs")
-        meta["weights"] = f"trained during the search (trial {rec.number}, {epochs} epochs)"
+        meta["weights"] = f"trained during the search (trial {rec.number}, {_epochs(epochs)})"
         meta["trained_by_hadnas"] = True
         return export(arch, target, state, metadata=meta)
     log.warning(

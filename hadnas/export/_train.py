@@ -44,7 +44,8 @@ def train_architecture(
     epochs = int(epochs if epochs is not None else DEFAULT_EPOCH_FACTOR * int(task["epochs"]))
     data_seed = int(arch.spec.search.seed) if arch.spec.search.seed is not None else 0
     options = {k: v for k, v in task.items() if k not in TASK_KEYS}
-    ds = load_dataset(task["dataset"], seed=data_seed, base_dir=base_dir, **options)
+    folder = Path(base_dir) if base_dir is not None else None
+    ds = load_dataset(task["dataset"], seed=data_seed, base_dir=folder, **options)
     data = prepare(ds, seed=data_seed, val_fraction=task.get("val_fraction"))
     data.check_inputs([(i.name, i.shape, i.dtype) for i in arch.inputs])
     model = build(arch, seed=seed)
@@ -88,7 +89,7 @@ def train_and_export(
             "seed": seed,
             "steps": result.get("steps"),
         },
-        "weights": f"retrained by hadnas for {result['epochs']} epochs (seed {seed})",
+        "weights": f"retrained from scratch for {result['epochs']} epoch(s), seed {seed}",
         "trained_by_hadnas": True,
     }
     stats = _input_stats(data, arch)

@@ -72,8 +72,15 @@ class ArchGraph:
     @classmethod
     def from_architecture(cls, arch: Architecture) -> ArchGraph:
         nodes = [
-            NodeAttrs(i.name, "input", index=k, path=f"inputs.{i.name}", loc=i.loc,
-                      dtype=i.dtype, shape=i.shape)  # fmt: skip
+            NodeAttrs(
+                i.name,
+                "input",
+                index=k,
+                path=f"inputs.{i.name}",
+                loc=i.loc,
+                dtype=i.dtype,
+                shape=i.shape,
+            )  # fmt: skip
             for k, i in enumerate(arch.inputs)
         ]
         offset = len(nodes)
@@ -217,17 +224,37 @@ class ArchGraph:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ArchGraph:
         if data.get("ir_version") != IR_VERSION:
-            raise GraphError([Diagnostic(None, "ir_version",
-                                         f"unsupported IR version {data.get('ir_version')!r}")])
+            raise GraphError(
+                [
+                    Diagnostic(
+                        None, "ir_version", f"unsupported IR version {data.get('ir_version')!r}"
+                    )
+                ]
+            )
         nodes = []
         for item in data["nodes"]:
             if item["op"] == "input":
-                nodes.append(NodeAttrs(item["name"], "input", index=item["index"],
-                                       dtype=item["dtype"], shape=tuple(item["shape"])))
+                nodes.append(
+                    NodeAttrs(
+                        item["name"],
+                        "input",
+                        index=item["index"],
+                        dtype=item["dtype"],
+                        shape=tuple(item["shape"]),
+                    )
+                )
             else:
                 hp = tuple(item["hp"].items())
-                nodes.append(NodeAttrs(item["name"], item["op"], tuple(item["inputs"]), hp,
-                                       item["index"], item.get("path", "")))
+                nodes.append(
+                    NodeAttrs(
+                        item["name"],
+                        item["op"],
+                        tuple(item["inputs"]),
+                        hp,
+                        item["index"],
+                        item.get("path", ""),
+                    )
+                )
         return cls(nodes, data["output"])
 
     def __eq__(self, other: object) -> bool:

@@ -49,9 +49,17 @@ def load_entry_points() -> None:
     global _ENTRY_POINTS_LOADED
     if _ENTRY_POINTS_LOADED:
         return
-    _ENTRY_POINTS_LOADED = True
+    _ENTRY_POINTS_LOADED = True  # set first: a plugin importing hadnas must not recurse
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        obj = ep.load()
+        try:
+            obj = ep.load()
+        except Exception as exc:  # one broken plugin must not take every command down
+            warnings.warn(
+                f"skipping hadnas.primitives entry point {ep.name!r} ({ep.value}): "
+                f"{type(exc).__name__}: {exc}",
+                stacklevel=2,
+            )
+            continue
         if isinstance(obj, type) and issubclass(obj, PrimitiveDef):
             register_primitive(obj, name=obj.op or ep.name)
 

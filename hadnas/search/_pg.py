@@ -46,7 +46,7 @@ def open_server_storage(url: str, *, lease_s: float) -> optuna.storages.RDBStora
     grace = max(2 * interval, math.ceil(lease_s))
     # hadnas stamps heartbeats itself (ask/tell workers), not through Study.optimize
     warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _schema_lock(url):
         warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeats: stable since 2.9
         return optuna.storages.RDBStorage(
             url,
@@ -54,6 +54,21 @@ def open_server_storage(url: str, *, lease_s: float) -> optuna.storages.RDBStora
             heartbeat_interval=interval,
             grace_period=grace,
         )
+
+
+@contextlib.contextmanager
+def _schema_lock(url: str) -> Iterator[None]:
+    """Optuna creates its tables on first use, and two workers doing so at once collide
+    (``duplicate key ... CREATE TYPE``): let one create them while the others wait."""
+    import sqlalchemy
+    from sqlalchemy.pool import NullPool
+
+    engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+    try:
+        with _locked(engine, "schema"):
+            yield
+    finally:
+        engine.dispose()
 
 
 def _heartbeat_enabled(storage: Any) -> bool:
@@ -77,8 +92,8 @@ def stale_trial_ids(study: optuna.Study) -> set[int] | None:
     return set(storage._get_stale_trial_ids(study._study_id))
 
 
-def _lock_key(study_name: str) -> int:
-    digest = hashlib.sha256(f"hadnas:{study_name}".encode()).digest()
+def _lock_key(name: str) -> int:
+    digest = hashlib.sha256(f"hadnas:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -86,18 +101,26 @@ def _lock_key(study_name: str) -> int:
 def claim_lock(storage: Any, study_name: str) -> Iterator[None]:
     """Serialise claims on ``study_name`` across machines (no-op for other storages)."""
     engine = getattr(getattr(storage, "_backend", storage), "engine", None)
+    with _locked(engine, f"study:{study_name}"):
+        yield
+
+
+@contextlib.contextmanager
+def _locked(engine: Any, name: str) -> Iterator[None]:
+    """A server-wide named lock (PostgreSQL advisory lock, MySQL ``GET_LOCK``), held by one
+    connection and dropped by the server if that connection dies; no-op elsewhere."""
     dialect = getattr(getattr(engine, "dialect", None), "name", "")
-    if engine is None or dialect not in ("postgresql", "mysql"):
+    if dialect not in ("postgresql", "mysql"):
         yield
         return
     from sqlalchemy import text
 
     if dialect == "postgresql":
         lock, unlock = "SELECT pg_advisory_lock(:k)", "SELECT pg_advisory_unlock(:k)"
-        args: dict[str, Any] = {"k": _lock_key(study_name)}
+        args: dict[str, Any] = {"k": _lock_key(name)}
     else:
         lock, unlock = "SELECT GET_LOCK(:k, -1)", "SELECT RELEASE_LOCK(:k)"
-        args = {"k": f"hadnas:{study_name}"[:64]}
+        args = {"k": f"hadnas:{name}"[:64]}
     with engine.connect() as conn:
         conn.execute(text(lock), args)
         conn.commit()

@@ -87,12 +87,14 @@ class TrialRunner:
         *,
         seed: int,
         trial_dir: Path | None = None,
+        arch_yaml: str | None = None,
         report: Reporter | None = None,
         pruning: bool = False,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> TrialOutcome:
         t0 = time.perf_counter()
-        outcome = self._run(arch, seed, trial_dir, report, pruning, should_stop)
+        outcome = self._run(arch, arch_yaml or arch.to_yaml(), seed, trial_dir, report, pruning,
+                            should_stop)
         outcome.metrics["ops"] = arch.ops()
         timing = outcome.timing
         timing["total_seconds"] = time.perf_counter() - t0
@@ -111,6 +113,7 @@ class TrialRunner:
     def _run(
         self,
         arch: Architecture,
+        arch_yaml: str,
         seed: int,
         trial_dir: Path | None,
         report: Reporter | None,
@@ -133,7 +136,7 @@ class TrialRunner:
         job = {
             "source": self.source,
             "base_dir": self.base_dir,
-            "arch_yaml": arch.to_yaml(),
+            "arch_yaml": arch_yaml,
             "seed": seed,
             "data_seed": self.space.spec.search.seed,
             "threads": self.space.spec.search.threads,

@@ -145,7 +145,9 @@ class OptunaWorker:
                     trial = None
                     if t["taken"] < self.target:
                         trial = self.study.ask()
-                        beat = Heartbeat(self.storage, trial._trial_id, self.lease_s, self.worker_id)
+                        beat = Heartbeat(
+                            self.storage, trial._trial_id, self.lease_s, self.worker_id
+                        )
                     elif not t["running"]:
                         return "done"
                 if trial is None:  # others are still running: wait (and recover their trials)
@@ -174,7 +176,8 @@ class OptunaWorker:
         arch = None
         try:
             arch = self.space.suggest(trial)
-            trial_dir = self.folder.write_arch(number, arch.to_yaml())
+            arch_yaml = arch.to_yaml()
+            trial_dir = self.folder.write_arch(number, arch_yaml)
         except Exception as exc:  # an invalid sample fails its trial, not the search
             outcome = failed("exception", f"the sampled architecture is invalid: {exc}")
         else:
@@ -182,6 +185,7 @@ class OptunaWorker:
                 arch,
                 seed=seed,
                 trial_dir=trial_dir,
+                arch_yaml=arch_yaml,
                 report=self._reporter(trial),
                 pruning=self.pruner is not None,
                 should_stop=STOP.is_set,

@@ -34,6 +34,7 @@ from hadnas.search.ray_cluster import check_address, ray_session
 from hadnas.search.ray_trial import RaySetup, hadnas_trial
 
 if TYPE_CHECKING:
+    from hadnas.search._config import SearchConfig
     from hadnas.space import SearchSpace
 
 log = logging.getLogger(__name__)
@@ -91,22 +92,11 @@ class RayBackend(BaseSearchBackend):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         original = self._original_total()
         folder, info = prepare_folder(self.space, self.config, self.name)
-        _create_study(self.space, info)
-        total = int(info["trials"])
-        setup = RaySetup(
-            run_dir=str(folder.path.resolve()),
-            storage=info["storage"],
-            study_name=info["study_name"],
-            space_file=info.get("space_file", str(folder.space_yaml)),
-            space_text=folder.space_yaml.read_text("utf-8"),
-            plugins=tuple(info.get("plugins", [])),
-            trials=total,
-            workers=self.config.workers,
-            timeout_s=self.config.timeout_per_trial,
-        )
+        create_study(self.space, info)
+        setup = make_setup(folder, info, self.config)
         from hadnas.search._progress import Progress
 
-        progress = Progress(total, self.space.spec.objectives, enabled=self.config.progress)
+        progress = Progress(setup.trials, self.space.spec.objectives, enabled=self.config.progress)
         try:
             with ray_session(self.config.address, log_to_driver=log.isEnabledFor(logging.INFO)):
                 stop = self._fit(setup, folder.path / "ray" / "tune", original, progress)
@@ -224,7 +214,7 @@ class RayBackend(BaseSearchBackend):
         return result
 
 
-def _create_study(space: SearchSpace, info: dict[str, Any]) -> None:
+def create_study(space: SearchSpace, info: dict[str, Any]) -> None:
     """Create (or check) the study exactly as the Optuna backend does."""
     import optuna
 
@@ -244,6 +234,21 @@ def _create_study(space: SearchSpace, info: dict[str, Any]) -> None:
             f"{directions}; use another --name"
         )
     study.set_user_attr("objectives", [o.metric for o in space.spec.objectives])
+
+
+def make_setup(folder: RunFolder, info: dict[str, Any], config: SearchConfig) -> RaySetup:
+    """The plain data the searcher and the trial actors of this run need."""
+    return RaySetup(
+        run_dir=str(folder.path.resolve()),
+        storage=info["storage"],
+        study_name=info["study_name"],
+        space_file=info.get("space_file", str(folder.space_yaml)),
+        space_text=folder.space_yaml.read_text("utf-8"),
+        plugins=tuple(info.get("plugins", [])),
+        trials=int(info["trials"]),
+        workers=config.workers,
+        timeout_s=config.timeout_per_trial,
+    )
 
 
 def trial_name(trial: Any) -> str:

@@ -70,8 +70,14 @@ class _Resolver:
             top.table[inp.name] = inp.name
         fixed = self.scope(spec.nodes, top)
         nodes = tuple(
-            ResolvedNode(name, op, tuple(self.resolve(r) for r in refs), tuple(hp.items()),
-                         node.path, node.loc)  # fmt: skip
+            ResolvedNode(
+                name,
+                op,
+                tuple(self.resolve(r) for r in refs),
+                tuple(hp.items()),
+                node.path,
+                node.loc,
+            )  # fmt: skip
             for name, op, refs, hp, node in self.protos
         )
         return Architecture(

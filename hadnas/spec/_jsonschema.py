@@ -93,9 +93,13 @@ def _defs() -> dict[str, Any]:
             description="A log-uniform float in [low, high], low > 0.",
         ),
         "domain": {
-            "oneOf": [_ref("choiceDomain"), _ref("intDomain"), _ref("floatDomain"),
-                      _ref("logDomain")],
-        },  # fmt: skip
+            "oneOf": [
+                _ref("choiceDomain"),
+                _ref("intDomain"),
+                _ref("floatDomain"),
+                _ref("logDomain"),
+            ],
+        },
         "value": {"anyOf": [_ref("scalar"), _ref("domain")]},
         "ref": {
             "description": "A node or input name, a block name (its last node), or $in.",
@@ -105,21 +109,28 @@ def _defs() -> dict[str, Any]:
         "in": {
             "anyOf": [
                 _ref("refs"),
-                _obj({"choice": {"type": "array", "minItems": 1, "items": _ref("refs")}},
-                     ("choice",), description="A searched choice between input lists."),
+                _obj(
+                    {"choice": {"type": "array", "minItems": 1, "items": _ref("refs")}},
+                    ("choice",),
+                    description="A searched choice between input lists.",
+                ),
             ]
-        },  # fmt: skip
-        "op": {"description": "A registered primitive (see docs/primitives.md).",
-               "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},  # fmt: skip
+        },
+        "op": {
+            "description": "A registered primitive (see docs/primitives.md).",
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+        },
         "option": {
             "description": "One way to realise a choice node: an op and its parameters.",
             "type": "object",
             "required": ["op"],
             "properties": {"op": _ref("op")},
-            "propertyNames": {"not": {"enum": ["in", "description", "choice", "repeat",
-                                               "nodes", "copies"]}},
+            "propertyNames": {
+                "not": {"enum": ["in", "description", "choice", "repeat", "nodes", "copies"]}
+            },
             "additionalProperties": _ref("value"),
-        },  # fmt: skip
+        },
         "opNode": {
             "type": "object",
             "required": ["op"],
@@ -128,29 +139,42 @@ def _defs() -> dict[str, Any]:
             "additionalProperties": _ref("value"),
         },
         "choiceNode": _obj(
-            {"in": _ref("in"), "description": text,
-             "choice": {"type": "array", "minItems": 1, "items": _ref("option")}},
+            {
+                "in": _ref("in"),
+                "description": text,
+                "choice": {"type": "array", "minItems": 1, "items": _ref("option")},
+            },
             ("choice",),
-        ),  # fmt: skip
+        ),
         "repeatBlock": _obj(
             {
-                "repeat": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 64},
-                                     _ref("intDomain"), _ref("choiceDomain"), _ref("varRef")]},
+                "repeat": {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 64},
+                        _ref("intDomain"),
+                        _ref("choiceDomain"),
+                        _ref("varRef"),
+                    ]
+                },
                 "nodes": _ref("nodes"),
                 "in": _ref("ref"),
                 "description": text,
             },
             ("repeat", "nodes"),
-        ),  # fmt: skip
+        ),
         "copiesBlock": _obj(
-            {"copies": {"type": "array", "items": _ref("nodes")}, "in": _ref("ref"),
-             "description": text},
+            {
+                "copies": {"type": "array", "items": _ref("nodes")},
+                "in": _ref("ref"),
+                "description": text,
+            },
             ("copies",),
             description="A block with explicit per-copy nodes (what `repeat` resolves to in "
             "an architecture file).",
-        ),  # fmt: skip
-        "node": {"oneOf": [_ref("opNode"), _ref("choiceNode"), _ref("repeatBlock"),
-                           _ref("copiesBlock")]},  # fmt: skip
+        ),
+        "node": {
+            "oneOf": [_ref("opNode"), _ref("choiceNode"), _ref("repeatBlock"), _ref("copiesBlock")]
+        },
         "nodes": {
             "type": "object",
             "minProperties": 1,
@@ -158,26 +182,34 @@ def _defs() -> dict[str, Any]:
             "additionalProperties": _ref("node"),
         },
         "input": _obj(
-            {"shape": {"type": "array", "minItems": 1, "maxItems": 3, "items": positive,
-                       "description": "Per-sample shape; the batch dimension is implicit."},
-             "dtype": {"enum": list(DTYPES)}},
+            {
+                "shape": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 3,
+                    "items": positive,
+                    "description": "Per-sample shape; the batch dimension is implicit.",
+                },
+                "dtype": {"enum": list(DTYPES)},
+            },
             ("shape",),
-        ),  # fmt: skip
+        ),
         "task": _obj(
             {
                 "dataset": {"type": "string", "minLength": 1},
                 "epochs": _ref("value"),
                 "batch_size": _ref("value"),
                 "lr": _ref("value"),
-                "optimizer": {"anyOf": [{"enum": list(OPTIMIZERS)}, _ref("varRef"),
-                                        _ref("choiceDomain")]},
+                "optimizer": {
+                    "anyOf": [{"enum": list(OPTIMIZERS)}, _ref("varRef"), _ref("choiceDomain")]
+                },
                 "weight_decay": _ref("value"),
                 "val_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
             },
             ("dataset",),
             additional=_ref("scalar"),
             description="Dataset and training settings; other keys are dataset options.",
-        ),  # fmt: skip
+        ),
         "bounds": _obj({"max": {"type": "number"}, "min": {"type": "number"}}, minProperties=1),
     }
 
@@ -197,37 +229,61 @@ def json_schema() -> dict[str, Any]:
                 "name": {"type": "string", "pattern": STUDY_NAME_RE.pattern},
                 "description": {"type": "string"},
                 "task": _ref("task"),
-                "inputs": {"type": "object", "minProperties": 1, "propertyNames": _ref("name"),
-                           "additionalProperties": _ref("input")},
-                "vars": {"type": "object", "propertyNames": _ref("name"),
-                         "additionalProperties": _ref("value")},
+                "inputs": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "propertyNames": _ref("name"),
+                    "additionalProperties": _ref("input"),
+                },
+                "vars": {
+                    "type": "object",
+                    "propertyNames": _ref("name"),
+                    "additionalProperties": _ref("value"),
+                },
                 "nodes": _ref("nodes"),
                 "output": _ref("name"),
-                "objectives": {"type": "object", "minProperties": 1,
-                               "propertyNames": {"enum": list(METRICS)},
-                               "additionalProperties": {"enum": list(DIRECTIONS)}},
-                "constraints": {"type": "object", "propertyNames": {"enum": list(METRICS)},
-                                "additionalProperties": _ref("bounds")},
-                "latency": _obj({
-                    "batch_size": positive, "threads": positive,
-                    "mode": {"enum": list(LATENCY_MODES)},
-                    "warmup": {"type": "integer", "minimum": 0},
-                    "repeats": positive, "rounds": positive,
-                }),
-                "search": _obj({
-                    "sampler": {"enum": list(SAMPLERS)}, "trials": positive,
-                    "seed": {"type": "integer", "minimum": 0},
-                    "pruner": {"enum": list(PRUNERS)},
-                    "trial_timeout_s": {"type": "number", "exclusiveMinimum": 0},
-                    "memory_limit_mb": {"type": "integer", "minimum": 64},
-                    "max_failed_trials": positive, "threads": positive,
-                }),
-                "sampled": {"type": "object", "additionalProperties": _ref("scalar"),
-                            "description": "Provenance in an architecture file: the "
-                            "parameters that produced it."},
+                "objectives": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "propertyNames": {"enum": list(METRICS)},
+                    "additionalProperties": {"enum": list(DIRECTIONS)},
+                },
+                "constraints": {
+                    "type": "object",
+                    "propertyNames": {"enum": list(METRICS)},
+                    "additionalProperties": _ref("bounds"),
+                },
+                "latency": _obj(
+                    {
+                        "batch_size": positive,
+                        "threads": positive,
+                        "mode": {"enum": list(LATENCY_MODES)},
+                        "warmup": {"type": "integer", "minimum": 0},
+                        "repeats": positive,
+                        "rounds": positive,
+                    }
+                ),
+                "search": _obj(
+                    {
+                        "sampler": {"enum": list(SAMPLERS)},
+                        "trials": positive,
+                        "seed": {"type": "integer", "minimum": 0},
+                        "pruner": {"enum": list(PRUNERS)},
+                        "trial_timeout_s": {"type": "number", "exclusiveMinimum": 0},
+                        "memory_limit_mb": {"type": "integer", "minimum": 64},
+                        "max_failed_trials": positive,
+                        "threads": positive,
+                    }
+                ),
+                "sampled": {
+                    "type": "object",
+                    "additionalProperties": _ref("scalar"),
+                    "description": "Provenance in an architecture file: the "
+                    "parameters that produced it.",
+                },
             },
             ("hadnas", "name", "task", "inputs", "nodes", "output"),
-        ),  # fmt: skip
+        ),
         "$defs": _defs(),
     }
 

@@ -15,6 +15,10 @@ _EXTRA_RESERVED = {
 }  # fmt: skip
 
 
+# plain YAML 1.1 scalars that PyYAML resolves to booleans or null, not to strings
+_YAML_NON_STRINGS = {"yes", "no", "on", "off", "true", "false", "null"}
+
+
 @lru_cache(maxsize=1)
 def _module_attributes() -> frozenset[str]:
     from torch import nn  # deferred: torch import is slow and only names need it
@@ -31,6 +35,11 @@ def name_problem(name: object, what: str = "name") -> str | None:
         return (
             f"{what} {shown!r} is not a plain ASCII identifier "
             "(letters, digits, '_', not starting with a digit, at most 64 characters)"
+        )
+    if name.lower() in _YAML_NON_STRINGS:
+        return (
+            f"{what} {name!r} reads as {'null' if name.lower() == 'null' else 'a boolean'} "
+            f"in YAML, so `in: {name}` could not refer to it; rename it (e.g. {name + '_'!r})"
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"{what} {name!r} is a Python keyword; rename it (e.g. {name + '_'!r})"

@@ -292,8 +292,9 @@ class Validator:
             if isinstance(value, str) and value.startswith("$"):
                 self.error(("vars", name), "a variable cannot refer to another variable")
                 continue
-            if isinstance(value, list) or (isinstance(value, dict)
-                                           and not any(k in value for k in DOMAIN_KEYS)):
+            if isinstance(value, list) or (
+                isinstance(value, dict) and not any(k in value for k in DOMAIN_KEYS)
+            ):
                 self.error(("vars", name), "a variable is a scalar or a domain "
                            f"({', '.join(DOMAIN_KEYS)}), got {value!r}")  # fmt: skip
                 continue
@@ -439,7 +440,12 @@ class Validator:
         for i, ref in enumerate(items):
             p = (*path, i) if isinstance(raw, list) else path
             if not isinstance(ref, str):
-                self.error(p, f"a reference must be a node or input name, got {ref!r}")
+                hint = " (YAML reads unquoted yes/no/on/off/true/false as booleans, null as null)"
+                self.error(
+                    p,
+                    f"a reference must be a node or input name, got {ref!r}"
+                    + (hint if isinstance(ref, bool) or ref is None else ""),
+                )
                 return None
             if ref == "$in":
                 if not in_block:
@@ -456,6 +462,8 @@ class Validator:
         self, raw: Any, path: Path, visible: set[str], in_block: bool
     ) -> tuple[str, ...] | Choice | None:
         if raw is None:
+            if path in self.doc.key_locs:  # written `in:` with nothing after it
+                self.error(path, "`in:` is empty (null); name a node or input, or leave it out")
             return None
         if isinstance(raw, dict) and "choice" in raw:
             self.unknown_keys(raw, ("choice",), path)

@@ -1,5 +1,18 @@
 """Tasks: datasets (built-in, user functions, entry points, files), splitting and training.
 
+A space's ``task.dataset`` is resolved by :func:`get_dataset`, in this order:
+
+* a ``.npz`` / ``.csv`` path (layouts in :mod:`hadnas.tasks._files`: npz keys ``x`` or
+  ``x_<input>`` plus ``y``; csv with a ``y`` or ``target`` column, other columns = input ``x``);
+* a registered name: the built-ins (``list_datasets()``) or ``@register_dataset("name")``;
+* ``"package.module:function"``;
+* an entry point of the ``hadnas.datasets`` group (a function, or a module that registers).
+
+A dataset function takes keyword options and ``seed`` and returns a :class:`Dataset`; the other
+keys of ``task:`` are its options, checked against its signature (:func:`dataset_options`).
+Sequence tasks are scored at ``Dataset.target_position``: one position (int) or, when several
+answer tokens are due (``selective_copy``), a tuple of positions, each scored as one token.
+
 Typical use by a trial::
 
     ds = load_dataset("two_view_digits", seed=0)

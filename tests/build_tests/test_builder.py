@@ -18,7 +18,9 @@ from tests._helpers import MINIMAL, space_yaml
 
 
 def _arch(space: SearchSpace, repeat: int) -> hadnas.Architecture:
-    return next(a for a in (space.sample(s) for s in range(50)) if a.params["body.repeat"] == repeat)
+    return next(
+        a for a in (space.sample(s) for s in range(50)) if a.params["body.repeat"] == repeat
+    )
 
 
 def test_parameter_names_read_like_the_yaml(tiny_space: SearchSpace) -> None:
@@ -79,10 +81,13 @@ def test_tracebacks_point_into_the_generated_forward(tiny_space: SearchSpace) ->
 
 def test_inputs_are_taken_in_declared_order() -> None:
     text = space_yaml(
-        {"a": {"op": "linear", "in": "right", "out": 3}, "b": {"op": "linear", "in": "left",
-         "out": 3}, "c": {"op": "concat", "in": ["a", "b"]}},
+        {
+            "a": {"op": "linear", "in": "right", "out": 3},
+            "b": {"op": "linear", "in": "left", "out": 3},
+            "c": {"op": "concat", "in": ["a", "b"]},
+        },
         inputs={"left": {"shape": [2]}, "right": {"shape": [5]}},
-    )  # fmt: skip
+    )
     arch = hadnas.load_space("t.yaml", text=text).architecture()
     model = hadnas.build(arch)
     assert model.input_names == ("left", "right")

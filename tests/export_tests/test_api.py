@@ -148,7 +148,9 @@ def test_no_unsafe_loading_in_sources(exported: dict[str, Path]) -> None:
     files = sorted((ROOT / "hadnas" / "export").glob("*.py"))
     files += [ROOT / "hadnas" / "cli" / "_export.py"]
     files += [folder / "model.py" for folder in exported.values()]
-    banned = re.compile(r"weights_only\s*=\s*False|pickle\.loads?\(|(?<![.\w])eval\(|(?<![.\w])exec\(")
+    banned = re.compile(
+        r"weights_only\s*=\s*False|pickle\.loads?\(|(?<![.\w])eval\(|(?<![.\w])exec\("
+    )
     for path in files:
         text = path.read_text()
         assert not banned.search(text), path

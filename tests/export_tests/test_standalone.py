@@ -35,7 +35,7 @@ class _Payload:
 
 
 def write_payload(path: Path, marker: Path) -> None:
-    path.write_bytes(pickle.dumps({"stem.weight": _Payload(marker)}))
+    path.write_bytes(pickle.dumps({"stem.weight": _Payload(marker)}, protocol=2))
 
 
 def run_checker(entries: list[dict[str, Any]], tmp: Path) -> dict[str, str | None]:

@@ -14,7 +14,9 @@ from hadnas.primitives import TensorSpec
 from tests._helpers import TINY
 
 
-def inp(name: str, shape: tuple[int, ...] = (8,), index: int = 0, dtype: str = "float32") -> NodeAttrs:
+def inp(
+    name: str, shape: tuple[int, ...] = (8,), index: int = 0, dtype: str = "float32"
+) -> NodeAttrs:
     return NodeAttrs(name, "input", index=index, shape=shape, dtype=dtype)
 
 
@@ -30,13 +32,16 @@ def messages(nodes: list[NodeAttrs], output: str) -> list[str]:
 
 # -- lint ---------------------------------------------------------------------------------------
 def test_lint_finds_dangling_references_unknown_ops_arity_and_a_bad_output() -> None:
-    found = messages([
-        inp("x"),
-        op("a", "linear", ("nope",), 1),
-        op("b", "no_such_op", ("x",), 2),
-        op("c", "linear", ("x", "x"), 3),
-        op("d", "add", ("x",), 4),
-    ], "a")  # fmt: skip
+    found = messages(
+        [
+            inp("x"),
+            op("a", "linear", ("nope",), 1),
+            op("b", "no_such_op", ("x",), 2),
+            op("c", "linear", ("x", "x"), 3),
+            op("d", "add", ("x",), 4),
+        ],
+        "a",
+    )
     joined = "\n".join(found)
     assert "nodes.a: dangling reference 'nope'" in joined
     assert "nodes.b: unknown op 'no_such_op'" in joined
@@ -48,18 +53,23 @@ def test_lint_finds_dangling_references_unknown_ops_arity_and_a_bad_output() -> 
 
 
 def test_lint_finds_cycles_and_names_the_earliest_node() -> None:
-    (msg,) = messages([
-        inp("x"),
-        op("a", "add", ("x", "c"), 1),
-        op("b", "linear", ("a",), 2),
-        op("c", "linear", ("b",), 3),
-    ], "c")  # fmt: skip
+    (msg,) = messages(
+        [
+            inp("x"),
+            op("a", "add", ("x", "c"), 1),
+            op("b", "linear", ("a",), 2),
+            op("c", "linear", ("b",), 3),
+        ],
+        "c",
+    )
     assert "nodes.a: cycle: a → b → c → a" in msg
 
 
 def test_unused_nodes_and_inputs_warn() -> None:
-    g = ArchGraph([inp("x"), inp("y", index=1), op("a", "linear", ("x",), 2),
-                   op("b", "linear", ("x",), 3)], "b")  # fmt: skip
+    g = ArchGraph(
+        [inp("x"), inp("y", index=1), op("a", "linear", ("x",), 2), op("b", "linear", ("x",), 3)],
+        "b",
+    )
     assert sorted(w.path for w in g.warnings) == ["nodes.a", "y"]
     assert all(w.severity == "warning" for w in g.warnings)
     assert g.live_nodes() == ["b"]
@@ -69,8 +79,13 @@ def test_unused_nodes_and_inputs_warn() -> None:
 
 # -- order --------------------------------------------------------------------------------------
 def test_order_is_topological_with_declaration_order_for_ties() -> None:
-    nodes = [inp("x"), op("late", "linear", ("early",), 1), op("early", "linear", ("x",), 2),
-             op("z", "linear", ("x",), 3), op("sum", "add", ("late", "z"), 4)]  # fmt: skip
+    nodes = [
+        inp("x"),
+        op("late", "linear", ("early",), 1),
+        op("early", "linear", ("x",), 2),
+        op("z", "linear", ("x",), 3),
+        op("sum", "add", ("late", "z"), 4),
+    ]
     g = ArchGraph(nodes, "sum")
     assert g.order() == ["x", "early", "late", "z", "sum"]
     # the same graph from nodes given in another order
@@ -79,10 +94,15 @@ def test_order_is_topological_with_declaration_order_for_ties() -> None:
 
 # -- shapes -------------------------------------------------------------------------------------
 def test_shapes_are_inferred_through_every_node() -> None:
-    g = ArchGraph([inp("tokens", (5,), dtype="int64"),
-                   op("emb", "embedding", ("tokens",), 1, vocab=11, out=6),
-                   op("mix", "linear", ("emb",), 2, out=4),
-                   op("pool", "mean_pool", ("mix",), 3)], "pool")  # fmt: skip
+    g = ArchGraph(
+        [
+            inp("tokens", (5,), dtype="int64"),
+            op("emb", "embedding", ("tokens",), 1, vocab=11, out=6),
+            op("mix", "linear", ("emb",), 2, out=4),
+            op("pool", "mean_pool", ("mix",), 3),
+        ],
+        "pool",
+    )
     assert g.specs["tokens"] == TensorSpec((5,), "int64")
     assert g.specs["emb"] == TensorSpec((5, 6))
     assert g.specs["mix"] == TensorSpec((5, 4))
@@ -90,14 +110,17 @@ def test_shapes_are_inferred_through_every_node() -> None:
 
 
 def test_shape_errors_name_the_node_and_both_shapes_and_skip_dependents() -> None:
-    found = messages([
-        inp("x"),
-        op("a", "linear", ("x",), 1, out=4),
-        op("b", "linear", ("x",), 2, out=6),
-        op("c", "add", ("a", "b"), 3),
-        op("d", "linear", ("c",), 4),  # downstream of the error: not reported again
-        op("e", "embedding", ("x",), 5, vocab=3, out=2),  # independent: also reported
-    ], "d")  # fmt: skip
+    found = messages(
+        [
+            inp("x"),
+            op("a", "linear", ("x",), 1, out=4),
+            op("b", "linear", ("x",), 2, out=6),
+            op("c", "add", ("a", "b"), 3),
+            op("d", "linear", ("c",), 4),  # downstream of the error: not reported again
+            op("e", "embedding", ("x",), 5, vocab=3, out=2),  # independent: also reported
+        ],
+        "d",
+    )
     assert len(found) == 2
     assert "nodes.c: add: input 0 has shape (B, 4) but input 1 has shape (B, 6)" in found[0]
     assert "[inputs: a (B, 4), b (B, 6)]" in found[0]
@@ -123,8 +146,7 @@ def test_linear_counts_are_exact() -> None:
 
 
 def test_element_wise_products_are_counted(tiny_space: hadnas.SearchSpace) -> None:
-    g = ArchGraph([inp("x", (8,)), inp("y", (8,), 1),
-                   op("p", "hadamard", ("x", "y"), 2)], "p")  # fmt: skip
+    g = ArchGraph([inp("x", (8,)), inp("y", (8,), 1), op("p", "hadamard", ("x", "y"), 2)], "p")
     assert g.stats()[0].flops >= 8  # torch's FlopCounterMode would say 0
 
 

@@ -21,14 +21,22 @@ def hadnas_cmd(*args: str) -> list[str]:
 
 def popen(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(hadnas_cmd(*args), cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
+    return subprocess.Popen(
+        hadnas_cmd(*args),
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        **kwargs,
+    )
 
 
 def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(hadnas_cmd(*args), cwd=ROOT, env=env, text=True, capture_output=True,
-                          timeout=timeout)
+    return subprocess.run(
+        hadnas_cmd(*args), cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout
+    )
 
 
 def load_study(run_dir: Path) -> optuna.Study:

@@ -12,8 +12,10 @@ from tests.search_tests._util import ROOT, load_study, run
 
 
 def test_search_then_report(write_space, tmp_path: Path) -> None:
-    space = write_space(objectives="{accuracy: max, latency_ms: min}",
-                        search="{sampler: nsga2, trials: 3, seed: 0}")
+    space = write_space(
+        objectives="{accuracy: max, latency_ms: min}",
+        search="{sampler: nsga2, trials: 3, seed: 0}",
+    )
     res = run("search", str(space), "--runs-dir", str(tmp_path))
     assert res.returncode == 0, res.stdout + res.stderr
     assert "Traceback" not in res.stderr
@@ -36,8 +38,11 @@ def test_user_errors_exit_2_without_traceback(write_space, tmp_path: Path) -> No
     assert "Traceback" not in res.stderr
     res = run("report", str(tmp_path / "nope"))
     assert res.returncode == 2 and "not a hadnas run folder" in res.stderr
-    bad = write_space("bad.yaml", objectives="{accuracy: max, params: min}",
-                      search="{sampler: tpe, pruner: median}")
+    bad = write_space(
+        "bad.yaml",
+        objectives="{accuracy: max, params: min}",
+        search="{sampler: tpe, pruner: median}",
+    )
     res = run("search", str(bad), "--runs-dir", str(tmp_path))
     assert res.returncode == 2 and "cannot prune" in res.stderr and "Traceback" not in res.stderr
 

@@ -40,13 +40,17 @@ def children_of(pid: int) -> list[tuple[int, str]]:
 
 
 def test_search_writes_the_run_folder(write_space, tmp_path: Path) -> None:
-    space = write_space(objectives="{accuracy: max, latency_ms: min}", constraints=
-                        "{params: {max: 600}}", search="{sampler: nsga2, trials: 6, seed: 0}")
+    space = write_space(
+        objectives="{accuracy: max, latency_ms: min}",
+        constraints="{params: {max: 600}}",
+        search="{sampler: nsga2, trials: 6, seed: 0}",
+    )
     steps_log = tmp_path / "steps.log"
     os.environ["HADNAS_STEP_LOG"] = str(steps_log)
     try:
-        result = hadnas.search(space, SearchConfig(runs_dir=str(tmp_path / "runs"),
-                                                   progress=False))
+        result = hadnas.search(
+            space, SearchConfig(runs_dir=str(tmp_path / "runs"), progress=False)
+        )
     finally:
         del os.environ["HADNAS_STEP_LOG"]
     run = result.run_dir
@@ -57,8 +61,9 @@ def test_search_writes_the_run_folder(write_space, tmp_path: Path) -> None:
     assert len(trials) == 6
     summary = json.loads((run / "summary.json").read_text())
     assert summary["counts"].get("complete", 0) + summary["counts"].get("infeasible", 0) == 6
-    started = [json.loads(line) for line in steps_log.read_text().splitlines()
-               if '"first_step"' in line]
+    started = [
+        json.loads(line) for line in steps_log.read_text().splitlines() if '"first_step"' in line
+    ]
     for t in trials:
         folder = run / "trials" / str(t.number)
         metrics = json.loads((folder / "metrics.json").read_text())
@@ -66,7 +71,7 @@ def test_search_writes_the_run_folder(write_space, tmp_path: Path) -> None:
         assert set(t.constraints) == {"params"}  # every trial carries its constraint value
         if t.user_attrs.get("fail_reason") == "infeasible":
             # never trained: no optimizer step, no weights, constraint violated
-            assert metrics["metrics"]["steps"] if "steps" in metrics["metrics"] else 0 == 0
+            assert metrics["metrics"].get("steps", 0) == 0
             assert not (folder / "model.safetensors").exists()
             assert t.constraints["params"] > 0
         else:
@@ -83,15 +88,17 @@ def test_search_writes_the_run_folder(write_space, tmp_path: Path) -> None:
 
 def test_infeasible_architecture_is_never_trained(write_space, tmp_path: Path) -> None:
     # latency of the untrained model is measured in the trial process, then training is skipped
-    space = write_space(constraints="{latency_ms: {max: 1.0e-6}}",
-                        search="{sampler: tpe, trials: 3, seed: 0}")
+    space = write_space(
+        constraints="{latency_ms: {max: 1.0e-6}}", search="{sampler: tpe, trials: 3, seed: 0}"
+    )
     with pytest.raises(SearchError, match="no trial completed"):
         hadnas.search(space, SearchConfig(runs_dir=str(tmp_path), progress=False))
     for t in trials_of(tmp_path / "toy"):
         assert t.user_attrs["fail_reason"] == "infeasible"
         assert t.state == optuna.trial.TrialState.COMPLETE and t.constraints["latency_ms"] > 0
-        metrics = json.loads((tmp_path / "toy" / "trials" / str(t.number) / "metrics.json")
-                             .read_text())
+        metrics = json.loads(
+            (tmp_path / "toy" / "trials" / str(t.number) / "metrics.json").read_text()
+        )
         assert metrics["metrics"]["steps"] == 0 and not metrics["history"]
         assert metrics["metrics"]["latency_ms"] > 1e-6
 
@@ -117,8 +124,9 @@ def test_resume_of_a_finished_study_adds_nothing(write_space, tmp_path: Path) ->
         hadnas.search(space, cfg)
     hadnas.search(space, SearchConfig(runs_dir=str(tmp_path), progress=False, resume=True))
     assert len(trials_of(tmp_path / "toy")) == 2
-    hadnas.search(space, SearchConfig(runs_dir=str(tmp_path), progress=False, resume=True,
-                                      trials=3))
+    hadnas.search(
+        space, SearchConfig(runs_dir=str(tmp_path), progress=False, resume=True, trials=3)
+    )
     assert len(trials_of(tmp_path / "toy")) == 3
 
 
@@ -134,24 +142,29 @@ def test_same_seed_same_search(write_space, tmp_path: Path) -> None:
 def test_hung_trial_is_killed_at_its_limit(write_space, tmp_path: Path) -> None:
     marker = tmp_path / "hang"
     marker.touch()
-    space = write_space(task=f', hang_while: "{marker}"',
-                        search="{sampler: random, trials: 2, seed: 0, trial_timeout_s: 2}")
+    space = write_space(
+        task=f', hang_while: "{marker}"',
+        search="{sampler: random, trials: 2, seed: 0, trial_timeout_s: 2}",
+    )
     t0 = time.monotonic()
     with pytest.raises(SearchError, match="no trial completed"):
         hadnas.search(space, SearchConfig(runs_dir=str(tmp_path), progress=False))
     trials = trials_of(tmp_path / "toy")
     assert [t.user_attrs["fail_reason"] for t in trials] == ["timeout", "timeout"]
     for t in trials:  # killed within T + 2 s of the job's start
-        metrics = json.loads((tmp_path / "toy" / "trials" / str(t.number) / "metrics.json")
-                             .read_text())
+        metrics = json.loads(
+            (tmp_path / "toy" / "trials" / str(t.number) / "metrics.json").read_text()
+        )
         assert 2 <= metrics["metrics"]["job_seconds"] < 2 + 2
     assert time.monotonic() - t0 < 120
     assert [c for c in children_of(os.getpid()) if c[1] == "Z"] == []  # no zombie left
 
 
 def test_memory_limit_fails_the_trial_as_oom(write_space, tmp_path: Path) -> None:
-    space = write_space(task=", alloc_mb: 4096",
-                        search="{sampler: random, trials: 1, seed: 0, memory_limit_mb: 256}")
+    space = write_space(
+        task=", alloc_mb: 4096",
+        search="{sampler: random, trials: 1, seed: 0, memory_limit_mb: 256}",
+    )
     with pytest.raises(SearchError, match="no trial completed"):
         hadnas.search(space, SearchConfig(runs_dir=str(tmp_path), progress=False))
     (t,) = trials_of(tmp_path / "toy")
@@ -159,16 +172,19 @@ def test_memory_limit_fails_the_trial_as_oom(write_space, tmp_path: Path) -> Non
 
 
 def test_diverging_loss_fails_the_trial(write_space, tmp_path: Path) -> None:
-    space = write_space(lr="1.0e+12", task=", optimizer: sgd",
-                        search="{sampler: random, trials: 2, seed: 0}")
+    space = write_space(
+        lr="1.0e+12", task=", optimizer: sgd", search="{sampler: random, trials: 2, seed: 0}"
+    )
     with pytest.raises(SearchError, match="no trial completed"):
         hadnas.search(space, SearchConfig(runs_dir=str(tmp_path), progress=False))
     for t in trials_of(tmp_path / "toy"):
         assert t.state == optuna.trial.TrialState.FAIL
         assert t.user_attrs["fail_reason"] == "non_finite_loss"
         m = json.loads((tmp_path / "toy" / "trials" / str(t.number) / "metrics.json").read_text())
-        assert m["metrics"]["step"] >= 1 and not (tmp_path / "toy" / "trials" / str(t.number) /
-                                                   "model.safetensors").exists()
+        assert (
+            m["metrics"]["step"] >= 1
+            and not (tmp_path / "toy" / "trials" / str(t.number) / "model.safetensors").exists()
+        )
 
 
 class FakeExecutor:
@@ -188,8 +204,9 @@ class FakeExecutor:
         pass
 
 
-def test_non_finite_objectives_fail_and_best_is_finite(write_space, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_non_finite_objectives_fail_and_best_is_finite(
+    write_space, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("hadnas.search._runner.TrialExecutor", FakeExecutor)
     space = write_space(search="{sampler: random, trials: 5, seed: 0}")
     result = hadnas.search(space, SearchConfig(runs_dir=str(tmp_path), progress=False))
@@ -202,8 +219,9 @@ def test_non_finite_objectives_fail_and_best_is_finite(write_space, tmp_path: Pa
     assert result.best[0]["number"] == 3
 
 
-def test_failure_budget_stops_the_study(write_space, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_budget_stops_the_study(
+    write_space, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     class Raising(FakeExecutor):
         def run(self, job: dict[str, Any], **_: Any) -> JobResult:
             return JobResult("error", {}, "exception", "RuntimeError: boom")
@@ -216,22 +234,26 @@ def test_failure_budget_stops_the_study(write_space, tmp_path: Path,
 
 
 def test_pruning_is_refused_for_several_objectives(write_space, tmp_path: Path) -> None:
-    space = write_space(objectives="{accuracy: max, params: min}",
-                        search="{sampler: tpe, trials: 2, pruner: median}")
+    space = write_space(
+        objectives="{accuracy: max, params: min}",
+        search="{sampler: tpe, trials: 2, pruner: median}",
+    )
     with pytest.raises(SearchError, match="cannot prune a study with 2 objectives"):
         hadnas.search(space, SearchConfig(runs_dir=str(tmp_path), progress=False))
     assert not (tmp_path / "toy").exists()
 
 
 def test_cmaes_is_refused_for_several_objectives(write_space, tmp_path: Path) -> None:
-    space = write_space(objectives="{accuracy: max, params: min}",
-                        search="{sampler: cmaes, trials: 2}")
+    space = write_space(
+        objectives="{accuracy: max, params: min}", search="{sampler: cmaes, trials: 2}"
+    )
     with pytest.raises(SearchError, match="cmaes optimises one objective"):
         hadnas.search(space, SearchConfig(runs_dir=str(tmp_path), progress=False))
 
 
-def test_pruning_single_objective_reports_epochs(write_space, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pruning_single_objective_reports_epochs(
+    write_space, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     space = write_space(search="{sampler: random, trials: 2, seed: 0, pruner: median}")
     run = hadnas.search(space, SearchConfig(runs_dir=str(tmp_path), progress=False)).run_dir
     for t in trials_of(run):

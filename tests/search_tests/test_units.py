@@ -16,8 +16,16 @@ CON = (ConstraintSpec("latency_ms", max=1.0), ConstraintSpec("params", max=100))
 
 
 def test_fail_reasons_are_a_closed_set() -> None:
-    assert FAIL_REASONS == ("exception", "non_finite_loss", "non_finite_objective", "oom",
-                            "timeout", "stale", "preempted", "infeasible")
+    assert FAIL_REASONS == (
+        "exception",
+        "non_finite_loss",
+        "non_finite_objective",
+        "oom",
+        "timeout",
+        "stale",
+        "preempted",
+        "infeasible",
+    )
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
@@ -74,6 +82,7 @@ def test_samplers_build(write_space, sampler: str) -> None:
     import hadnas
     from hadnas.search._samplers import make_sampler
 
-    space = hadnas.load_space(write_space(objectives="{accuracy: max, params: min}",
-                                          search=f"{{sampler: {sampler}}}"))
+    space = hadnas.load_space(
+        write_space(objectives="{accuracy: max, params: min}", search=f"{{sampler: {sampler}}}")
+    )
     assert make_sampler(space, trials=20, seed=1) is not None

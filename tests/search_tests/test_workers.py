@@ -21,8 +21,11 @@ TrialState = optuna.trial.TrialState
 
 def started(run_dir: Path) -> list[optuna.trial.FrozenTrial]:
     """RUNNING trials whose architecture is sampled and written (the trial process has it)."""
-    return [t for t in running(run_dir)
-            if t.params and (run_dir / "trials" / str(t.number) / "arch.yaml").exists()]
+    return [
+        t
+        for t in running(run_dir)
+        if t.params and (run_dir / "trials" / str(t.number) / "arch.yaml").exists()
+    ]
 
 
 def _args(space: Path, runs: Path, storage: str | None, *extra: str) -> list[str]:
@@ -34,8 +37,9 @@ def _args(space: Path, runs: Path, storage: str | None, *extra: str) -> list[str
 def test_two_workers_lose_and_duplicate_nothing(write_space, tmp_path: Path, storage, n) -> None:
     marker = tmp_path / "hold"
     marker.touch()
-    space = write_space(task=f', hang_while: "{marker}"',
-                        search="{sampler: tpe, trials: 4, seed: 0}")
+    space = write_space(
+        task=f', hang_while: "{marker}"', search="{sampler: tpe, trials: 4, seed: 0}"
+    )
     proc = popen(*_args(space, tmp_path, storage, "--workers", "2", "--trials", str(2 * n)))
     try:  # hold both workers' first trials until each worker has one, then let them go
         wait_for(lambda: len(started(tmp_path / "toy")) == 2, what="a trial per worker")
@@ -55,8 +59,9 @@ def test_two_workers_lose_and_duplicate_nothing(write_space, tmp_path: Path, sto
 def test_sigkill_then_resume_retries_the_trial_once(write_space, tmp_path: Path, storage) -> None:
     marker = tmp_path / "hold"
     marker.touch()
-    space = write_space(task=f', hang_while: "{marker}"',
-                        search="{sampler: random, trials: 3, seed: 0}")
+    space = write_space(
+        task=f', hang_while: "{marker}"', search="{sampler: random, trials: 3, seed: 0}"
+    )
     args = _args(space, tmp_path, storage, "--lease", "2")
     proc = popen(*args)
     wait_for(lambda: len(started(tmp_path / "toy")) == 1, what="trial 0 in training")
@@ -81,8 +86,9 @@ def test_sigkill_then_resume_retries_the_trial_once(write_space, tmp_path: Path,
 def test_sigterm_preempts_cleanly(write_space, tmp_path: Path, storage) -> None:
     marker = tmp_path / "hold"
     marker.touch()
-    space = write_space(task=f', hang_while: "{marker}"',
-                        search="{sampler: random, trials: 2, seed: 0}")
+    space = write_space(
+        task=f', hang_while: "{marker}"', search="{sampler: random, trials: 2, seed: 0}"
+    )
     proc = popen(*_args(space, tmp_path, storage))
     wait_for(lambda: len(started(tmp_path / "toy")) == 1, what="trial 0 in training")
     t0 = time.monotonic()
@@ -121,8 +127,15 @@ def test_two_concurrent_recoverers_make_one_retry(tmp_path: Path, storage) -> No
     study._storage.set_trial_system_attr(trial._trial_id, LEASE_ATTR, {"t": 0.0, "s": 1.0})
     barrier = tmp_path / "go"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", RECOVER, url, str(barrier)], env=env,
-                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RECOVER, url, str(barrier)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     time.sleep(3)  # both have loaded the study and wait at the barrier
     barrier.touch()
     outs = [p.communicate(timeout=60)[0].strip() for p in procs]

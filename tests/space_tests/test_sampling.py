@@ -27,9 +27,16 @@ def test_parameter_names_are_stable_and_readable(tiny_space: SearchSpace) -> Non
     names: set[str] = set()
     for seed in range(30):
         names |= set(tiny_space.sample(seed).params)
-    assert {"width", "task.lr", "body.repeat", "body.0.mix.choice", "body.2.mix.choice",
-            "body.1.mix.poly_ccp.degree", "body.1.mix.poly_ccp.rank",
-            "body.0.mix.glu_ffn.act"} <= names  # fmt: skip
+    assert {
+        "width",
+        "task.lr",
+        "body.repeat",
+        "body.0.mix.choice",
+        "body.2.mix.choice",
+        "body.1.mix.poly_ccp.degree",
+        "body.1.mix.poly_ccp.rank",
+        "body.0.mix.glu_ffn.act",
+    } <= names
     assert all(not n.startswith("body.3") for n in names)  # repeat is at most 3
     # a node parameter that is fixed is no parameter at all
     assert not any(n.endswith(".linear.out") for n in names)
@@ -40,8 +47,13 @@ def test_the_design_names_appear_for_the_example_space() -> None:
     seen: set[str] = set()
     for seed in range(40):
         seen |= set(space.sample(seed).params)
-    assert {"width", "task.lr", "body.repeat", "body.1.mix.choice",
-            "body.1.mix.poly_ccp.degree"} <= seen  # fmt: skip
+    assert {
+        "width",
+        "task.lr",
+        "body.repeat",
+        "body.1.mix.choice",
+        "body.1.mix.poly_ccp.degree",
+    } <= seen
 
 
 def test_params_are_in_suggestion_order(tiny_space: SearchSpace) -> None:
@@ -50,8 +62,16 @@ def test_params_are_in_suggestion_order(tiny_space: SearchSpace) -> None:
 
 
 def test_repeated_ops_in_a_choice_get_numbered_labels() -> None:
-    text = space_yaml({"a": {"choice": [{"op": "linear", "out": {"choice": [4, 8]}},
-                                        {"op": "linear", "out": 16}]}})  # fmt: skip
+    text = space_yaml(
+        {
+            "a": {
+                "choice": [
+                    {"op": "linear", "out": {"choice": [4, 8]}},
+                    {"op": "linear", "out": 16},
+                ]
+            }
+        }
+    )
     params: dict[str, Any] = {}
     for seed in range(10):
         params.update(load(text).sample(seed).params)
@@ -60,11 +80,14 @@ def test_repeated_ops_in_a_choice_get_numbered_labels() -> None:
 
 
 def test_input_choices_are_parameters() -> None:
-    text = space_yaml({
-        "a": {"op": "linear", "in": "x", "out": 8},
-        "b": {"op": "linear", "in": "x", "out": 8},
-        "c": {"op": "add", "in": {"choice": [["a", "b"], ["b", "x"]]}},
-    }, inputs={"x": {"shape": [8]}})  # fmt: skip
+    text = space_yaml(
+        {
+            "a": {"op": "linear", "in": "x", "out": 8},
+            "b": {"op": "linear", "in": "x", "out": 8},
+            "c": {"op": "add", "in": {"choice": [["a", "b"], ["b", "x"]]}},
+        },
+        inputs={"x": {"shape": [8]}},
+    )
     seen = {load(text).sample(s).params["c.in"] for s in range(20)}
     assert seen == {"a,b", "b,x"}
 
@@ -128,7 +151,9 @@ def test_suggest_with_a_real_optuna_trial_and_fixed_trial_reproduces(
 @pytest.mark.usefixtures("quiet_optuna")
 def test_define_by_run_is_what_the_backends_call(tiny_space: SearchSpace) -> None:
     arch = tiny_space.sample(2)
-    assert hadnas.define_by_run(tiny_space.spec, optuna.trial.FixedTrial(dict(arch.params))) == arch
+    assert (
+        hadnas.define_by_run(tiny_space.spec, optuna.trial.FixedTrial(dict(arch.params))) == arch
+    )
 
 
 # -- round trip ---------------------------------------------------------------------------------
@@ -214,12 +239,18 @@ def test_architecture_of_a_space_with_choices_is_an_error(tiny_space: SearchSpac
 
 # -- check --------------------------------------------------------------------------------------
 def test_check_reports_shape_errors_of_some_samples_once_per_place() -> None:
-    text = space_yaml({
-        "stem": {"op": "linear", "out": 16},
-        "body": {"repeat": {"int": [1, 3]}, "nodes": {
-            "mix": {"op": "linear", "out": {"choice": [8, 16]}},
-            "res": {"op": "add", "in": ["mix", "$in"]}}},
-    })  # fmt: skip
+    text = space_yaml(
+        {
+            "stem": {"op": "linear", "out": 16},
+            "body": {
+                "repeat": {"int": [1, 3]},
+                "nodes": {
+                    "mix": {"op": "linear", "out": {"choice": [8, 16]}},
+                    "res": {"op": "add", "in": ["mix", "$in"]},
+                },
+            },
+        }
+    )
     with pytest.raises(GraphError) as info:
         load(text)
     (diag,) = info.value.diagnostics

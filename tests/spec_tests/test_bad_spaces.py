@@ -61,10 +61,12 @@ def _check_output(case: Case, stderr: str, shown_as: str) -> None:
     for ln in lines:
         m = LINE_RE.match(ln)
         assert m is not None
-        path_ok = (m["path"].startswith(case.path[:-1]) if case.path.endswith("*")
-                   else m["path"] == case.path)  # fmt: skip
-        if (m["file"] == shown_as and int(m["line"]) == case.line and path_ok
-                and case.text in ln):  # fmt: skip
+        path_ok = (
+            m["path"].startswith(case.path[:-1])
+            if case.path.endswith("*")
+            else m["path"] == case.path
+        )
+        if m["file"] == shown_as and int(m["line"]) == case.line and path_ok and case.text in ln:
             return
     shown = "\n".join(ln[:300] for ln in lines)
     raise AssertionError(
@@ -86,8 +88,14 @@ def test_bad_space_is_rejected_with_a_located_error(
     assert not PWNED.exists(), "a YAML tag executed code"
 
 
-SUBPROCESS_CASES = ["tag_python_apply_os_system", "bomb_billion_laughs", "name_injection",
-                    "cycle_two_nodes", "shape_mismatch_join", "non_utf8"]  # fmt: skip
+SUBPROCESS_CASES = [
+    "tag_python_apply_os_system",
+    "bomb_billion_laughs",
+    "name_injection",
+    "cycle_two_nodes",
+    "shape_mismatch_join",
+    "non_utf8",
+]
 
 
 @pytest.mark.timeout(120)
@@ -99,8 +107,12 @@ def test_bad_spaces_through_the_real_command() -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.run(
         [sys.executable, "-m", "hadnas.cli", "validate", *(c.file.name for c in cases)],
-        cwd=BAD_SPACES, capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
+        cwd=BAD_SPACES,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 2, proc.stderr
     for case in cases:
         mine = [ln for ln in proc.stderr.splitlines() if ln.startswith(case.file.name + ":")]

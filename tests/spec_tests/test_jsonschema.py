@@ -50,10 +50,20 @@ def test_tiny_space_validates(validator: Any) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["unknown_top_key", "domain_empty_choice", "domain_log_nonpositive", "wrong_version",
-     "name_injection", "input_bad_shape", "choice_node_with_op",
-     "unknown_metric", "unknown_sampler", "bad_study_name", "top_level_list"],
-)  # fmt: skip
+    [
+        "unknown_top_key",
+        "domain_empty_choice",
+        "domain_log_nonpositive",
+        "wrong_version",
+        "name_injection",
+        "input_bad_shape",
+        "choice_node_with_op",
+        "unknown_metric",
+        "unknown_sampler",
+        "bad_study_name",
+        "top_level_list",
+    ],
+)
 def test_the_schema_catches_structural_mistakes_too(validator: Any, name: str) -> None:
     data = yaml.safe_load((BAD_SPACES / f"{name}.yaml").read_text(encoding="utf-8"))
     assert not validator.is_valid(data)

@@ -39,6 +39,9 @@ def test_good_names(name: str) -> None:
         ("ｘ", "not a plain ASCII identifier"),  # fullwidth x (NFKC-normalises to 'x')
         ("a" * 65, "at most 64 characters"),
         ("a" * 10_000, "not a plain ASCII identifier"),
+        ("on", "reads as a boolean in YAML"),
+        ("Yes", "reads as a boolean in YAML"),
+        ("null", "reads as null in YAML"),
         (3, "must be a string"),
         (None, "must be a string"),
     ],

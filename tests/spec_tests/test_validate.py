@@ -101,31 +101,40 @@ def test_equal_files_give_equal_specs() -> None:
     ],
 )
 def test_domains(raw: dict[str, Any], expected: Any) -> None:
-    spec = spec_of(space_yaml({"a": {"op": "linear", "out": 4}}, before_nodes={"vars": {"v": raw}}))
+    spec = spec_of(
+        space_yaml({"a": {"op": "linear", "out": 4}}, before_nodes={"vars": {"v": raw}})
+    )
     assert spec.vars["v"] == expected
 
 
 def test_node_choice_labels_repeated_ops() -> None:
-    spec = spec_of(node(choice=[{"op": "linear", "out": 4}, {"op": "linear", "out": 8},
-                                {"op": "identity"}]))  # fmt: skip
+    spec = spec_of(
+        node(choice=[{"op": "linear", "out": 4}, {"op": "linear", "out": 8}, {"op": "identity"}])
+    )
     assert [o.label for o in spec.nodes[0].options] == ["linear_1", "linear_2", "identity"]
 
 
 def test_input_choice_and_joins() -> None:
-    spec = spec_of(space_yaml({
-        "a": {"op": "linear", "in": "x", "out": 8},
-        "b": {"op": "linear", "in": "x", "out": 8},
-        "c": {"op": "add", "in": {"choice": [["a", "b"], ["b", "x"]]}},
-    }))  # fmt: skip
+    spec = spec_of(
+        space_yaml(
+            {
+                "a": {"op": "linear", "in": "x", "out": 8},
+                "b": {"op": "linear", "in": "x", "out": 8},
+                "c": {"op": "add", "in": {"choice": [["a", "b"], ["b", "x"]]}},
+            }
+        )
+    )
     assert spec.nodes[2].inputs == Choice((("a", "b"), ("b", "x")))
 
 
 def test_repeat_forms() -> None:
     def block(repeat: Any) -> BlockSpec:
-        spec = spec_of(space_yaml(
-            {"b": {"repeat": repeat, "nodes": {"m": {"op": "linear"}}}},
-            before_nodes={"vars": {"n": {"choice": [1, 2]}}},
-        ))  # fmt: skip
+        spec = spec_of(
+            space_yaml(
+                {"b": {"repeat": repeat, "nodes": {"m": {"op": "linear"}}}},
+                before_nodes={"vars": {"n": {"choice": [1, 2]}}},
+            )
+        )
         b = spec.nodes[0]
         assert isinstance(b, BlockSpec)
         return b
@@ -138,20 +147,30 @@ def test_repeat_forms() -> None:
 
 
 def test_copies_block() -> None:
-    spec = spec_of(space_yaml({"b": {"copies": [{"m": {"op": "linear", "out": 4}},
-                                                {"m": {"op": "identity"}}]}}))  # fmt: skip
+    spec = spec_of(
+        space_yaml(
+            {"b": {"copies": [{"m": {"op": "linear", "out": 4}}, {"m": {"op": "identity"}}]}}
+        )
+    )
     b = spec.nodes[0]
     assert isinstance(b, BlockSpec) and b.repeat == 2 and b.copies is not None
     assert [c[0].options[0].op for c in b.copies] == ["linear", "identity"]
 
 
 def test_task_options_and_searched_task_scalars() -> None:
-    spec = spec_of(space_yaml(
-        {"e": {"op": "embedding", "vocab": 20, "out": 8}},
-        inputs={"tokens": {"shape": [40], "dtype": "int64"}},
-        task={"dataset": "assoc_recall", "vocab": 20, "seq_len": 40,
-              "batch_size": {"choice": [16, 32]}, "optimizer": {"choice": ["adamw", "sgd"]}},
-    ))  # fmt: skip
+    spec = spec_of(
+        space_yaml(
+            {"e": {"op": "embedding", "vocab": 20, "out": 8}},
+            inputs={"tokens": {"shape": [40], "dtype": "int64"}},
+            task={
+                "dataset": "assoc_recall",
+                "vocab": 20,
+                "seq_len": 40,
+                "batch_size": {"choice": [16, 32]},
+                "optimizer": {"choice": ["adamw", "sgd"]},
+            },
+        )
+    )
     assert dict(spec.task.options) == {"vocab": 20, "seq_len": 40}
     assert spec.task.batch_size == Choice((16, 32))
     assert spec.inputs[0].dtype == "int64"
@@ -218,8 +237,9 @@ def test_domain_values_are_checked_against_the_op_schema() -> None:
     assert "the domain allows 1.0, but linear.out expected int" in one_problem(
         node(op="linear", out={"float": [1.0, 2.0]})
     )
-    text = space_yaml({"a": {"op": "linear", "out": "$w"}},
-                      before_nodes={"vars": {"w": {"choice": [4, "wide"]}}})  # fmt: skip
+    text = space_yaml(
+        {"a": {"op": "linear", "out": "$w"}}, before_nodes={"vars": {"w": {"choice": [4, "wide"]}}}
+    )
     assert "$w can be 'wide', but linear.out expected int" in one_problem(text)
 
 
@@ -243,6 +263,8 @@ def test_domain_values_are_checked_against_the_op_schema() -> None:
         ({"op": "linear", "out": "$in"}, "$in may only be used in `in:`"),
         ({"op": "linear", "out": "$nope"}, "unknown variable $nope"),
         ({"op": "linear", "in": {"choice": []}}, "an input choice needs a non-empty list"),
+        ({"op": "linear", "in": None}, "`in:` is empty (null)"),
+        ({"op": "linear", "in": True}, "got True (YAML reads unquoted yes/no/on/off/true/false"),
     ],
 )
 def test_bad_nodes(fields: dict[str, Any], message: str) -> None:
