@@ -11,6 +11,7 @@ construction; every identifier comes from a :class:`Namespace` and every literal
 from __future__ import annotations
 
 import ast
+import inspect
 import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -78,8 +79,8 @@ class ModelCodeGen:
             model = build(self.graph)
         self.model = model
         self.trial = trial if isinstance(trial, int) and not isinstance(trial, bool) else None
-        self.imports = ImportTable()
         self.names = Namespace(set(RESERVED) | {self.model_class, self.config_class})
+        self.imports = ImportTable(self.names)
         self.sources = SourceCollector(self.names, self.imports)
         self.containers: dict[tuple[str, ...], _ContainerClass] = {}
         self.module_nodes = {
@@ -123,7 +124,7 @@ class ModelCodeGen:
             )
         ref = self.sources.class_ref(cls, where)
         self.sources.copy_helpers(tuple(getattr(d, "helpers", ())), where)
-        kwargs = d.module_kwargs(ins)
+        kwargs = _without_defaults(cls, d.module_kwargs(ins))
         try:
             args = {
                 checked(k, "keyword argument"): literal_tree(v, self.imports)
@@ -175,7 +176,7 @@ class ModelCodeGen:
 
     # -- forward -------------------------------------------------------------------------------
     def _forward(self) -> list[str]:
-        ns = Namespace(set(RESERVED) | set(self.names.used))
+        ns = Namespace(set(RESERVED) | set(self.names.used) | set(self.imports.bound))
         graph = self.graph
         args = [checked(ns.create(f"input:{n}", n), "argument name") for n in graph.input_names()]
         head: list[str] = []
@@ -381,10 +382,27 @@ class ModelCodeGen:
             *fields,
             "",
             f"{INDENT}def example_inputs(self, batch_size: int = 2) -> tuple[torch.Tensor, ...]:",
-            f'{INDENT * 2}"""Random inputs of these shapes, for tracing and benchmarks."""',
+            f'{INDENT * 2}"""Example inputs: random floats, zero integer ids."""',
             *layout("return ", result, INDENT * 2),
         ]
         return "\n".join(lines)
+
+
+def _without_defaults(cls: type, kwargs: dict[str, object]) -> dict[str, object]:
+    """Drop keyword arguments equal to the constructor's defaults, as a person would write."""
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return dict(kwargs)
+    out = {}
+    for key, value in kwargs.items():
+        p = params.get(key)
+        default = p.default if p is not None else inspect.Parameter.empty
+        if default is inspect.Parameter.empty or type(default) is not type(value):
+            out[key] = value
+        elif default != value:
+            out[key] = value
+    return out
 
 
 def _comment(spec: object) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from hadnas.build._codegen import Namespace
 from hadnas.exceptions import ExportError
 from hadnas.export._format import Bracketed, prefixed
 
@@ -35,11 +36,27 @@ ALLOWED_MODULES = (
 STDLIB_MODULES = frozenset({"__future__", "collections.abc", "dataclasses", "math", "typing"})
 
 
-class ImportTable:
-    """The import statements of one generated file, keyed by the name each one binds."""
+#: the names generated code binds by itself, each to its one canonical import
+CANONICAL_IMPORTS: dict[str, tuple[str, str | None]] = {
+    "annotations": ("__future__", "annotations"),
+    "dataclass": ("dataclasses", "dataclass"),
+    "math": ("math", None),
+    "torch": ("torch", None),
+    "nn": ("torch.nn", None),
+    "F": ("torch.nn.functional", None),
+}
 
-    def __init__(self) -> None:
+
+class ImportTable:
+    """The import statements of one generated file, keyed by the name each one binds.
+
+    With a ``names`` namespace, an import never takes a name something else already uses: it
+    gets a fresh alias instead (``from typing import Any as Any_1``), returned to the caller.
+    """
+
+    def __init__(self, names: Namespace | None = None) -> None:
         self.bound: dict[str, tuple[str, str | None]] = {}  # name -> (module, member or None)
+        self.names = names
 
     def module(self, module: str, alias: str) -> str:
         """Bind module ``module`` to ``alias`` (``nn`` → ``from torch import nn``)."""
@@ -52,9 +69,21 @@ class ImportTable:
     def _bind(self, alias: str, module: str, member: str | None) -> str:
         if module not in ALLOWED_MODULES:
             raise ExportError(f"generated code may not import {module!r}")
-        old = self.bound.setdefault(alias, (module, member))
-        if old != (module, member):
-            raise ExportError(f"name {alias!r} would be imported from both {old} and {module}")
+        target = (module, member)
+        if self.bound.get(alias) == target:
+            return alias
+        taken = alias in self.bound or (
+            self.names is not None
+            and alias in self.names.used
+            and CANONICAL_IMPORTS.get(alias) != target
+        )
+        if taken:
+            if self.names is None:
+                raise ExportError(f"name {alias!r} would be imported from {module} and elsewhere")
+            alias = self.names.create(f"import:{module}:{member}", alias)
+        if self.names is not None:
+            self.names.used.add(alias)
+        self.bound[alias] = target
         return alias
 
     def render(self) -> str:
@@ -79,7 +108,10 @@ class ImportTable:
                     froms.setdefault(parent, []).append(name)
             for parent in sorted(froms):
                 names = sorted(set(froms[parent]), key=_member_key)
-                lines.append(f"from {parent} import {', '.join(names)}")
+                plain = [n for n in names if " as " not in n]
+                statements = [[n] for n in names if " as " in n] + ([plain] if plain else [])
+                for group in sorted(statements, key=lambda g: _member_key(g[0])):
+                    lines.append(f"from {parent} import {', '.join(group)}")
             if lines:
                 blocks.append("\n".join(lines))
         return "\n\n".join(blocks) + "\n"
@@ -138,8 +170,8 @@ def _literal(value: Any, imports: ImportTable) -> str:
     if isinstance(value, float):
         if math.isfinite(value):
             return repr(float(value))
-        imports.module("math", "math")
-        return "math.nan" if math.isnan(value) else ("math.inf" if value > 0 else "-math.inf")
+        m = imports.module("math", "math")
+        return f"{m}.nan" if math.isnan(value) else (f"{m}.inf" if value > 0 else f"-{m}.inf")
     if isinstance(value, str):
         return string_literal(value)
     if isinstance(value, tuple):
@@ -154,8 +186,7 @@ def _literal(value: Any, imports: ImportTable) -> str:
         pairs = (f"{_literal(k, imports)}: {_literal(v, imports)}" for k, v in value.items())
         return "{" + ", ".join(pairs) + "}"
     if isinstance(value, torch.dtype):
-        imports.module("torch", "torch")
-        return repr(value)  # "torch.float32"
+        return imports.module("torch", "torch") + "." + repr(value).split(".", 1)[1]
     ref = torch_reference(value, imports)
     if ref is not None:
         return ref

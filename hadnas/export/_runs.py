@@ -117,7 +117,7 @@ def export_run(
     retrain: int | None = None,
     seed: int = 0,
 ) -> list[Path]:
-    """Export trials of a run folder; several trials go to ``out_dir/trial_<n>/`` each."""
+    """Export trials of a run folder; with ``pareto`` each goes to ``out_dir/trial_<n>/``."""
     run = Path(run_dir)
     records = select_trials(run, trial=trial, pareto=pareto)
     info = _read_json(run / "run.json") or {}
@@ -130,7 +130,7 @@ def export_run(
                 rec.number,
                 rec.status,
             )
-        target = Path(out_dir) / f"trial_{rec.number}" if len(records) > 1 else Path(out_dir)
+        target = Path(out_dir) / f"trial_{rec.number}" if pareto else Path(out_dir)
         outs.append(_export_one(run, rec, target, space_file, retrain, seed))
     return outs
 

@@ -222,15 +222,13 @@ class SourceCollector:
         return self._constant(name, text)
 
     def _allowed_member(self, name: str, value: Any) -> str | None:
-        """``from typing import Any`` style bindings of stdlib/torch names."""
+        """``from typing import Any`` / ``from torch import Tensor`` style bindings."""
         owner = getattr(value, "__module__", None)
         candidates = [owner] if owner in ALLOWED_MODULES else []
         candidates += [m for m in ALLOWED_MODULES if m not in candidates and m != "__future__"]
         for module_name in candidates:
             module = sys.modules.get(module_name) if module_name else None
             if module is not None and getattr(module, name, object()) is value:
-                if module_name in ("torch", "torch.nn", "torch.nn.functional"):
-                    return None  # referenced as torch.X / nn.X instead (see torch_reference)
                 return self.imports.member(module_name, name)
         return None
 

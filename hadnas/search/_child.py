@@ -33,6 +33,22 @@ _TASK_KEYS = ("dataset", "epochs", "batch_size", "lr", "optimizer", "weight_deca
 _OOM_TEXT = ("can't allocate memory", "out of memory", "cannot allocate memory")
 
 
+class _Fixed:
+    """A trial that answers every ``suggest_*`` from recorded parameters (no Optuna needed)."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        return self.params[name]
+
+    def suggest_int(self, name: str, *args: Any, **kwargs: Any) -> int:
+        return int(self.params[name])
+
+    def suggest_float(self, name: str, *args: Any, **kwargs: Any) -> float:
+        return float(self.params[name])
+
+
 class _Stop(Exception):
     """The parent asked to skip (infeasible) or prune the job."""
 
@@ -72,6 +88,7 @@ class TrialProcess:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.data_cache: dict[str, Any] = {}
+        self.spaces: dict[tuple[str, str], Any] = {}
 
     def serve(self) -> None:
         while True:
@@ -121,7 +138,13 @@ class TrialProcess:
         t0 = time.perf_counter()
         torch.set_num_threads(int(job["threads"]))
         metrics["phase"] = "load"
-        arch = load_space(job["source"], text=job["arch_yaml"], check=False).architecture()
+        if job.get("space_text") is not None:  # resolve the parameters in the space (fast)
+            key = (job["source"], job["space_text"])
+            if key not in self.spaces:
+                self.spaces[key] = load_space(job["source"], text=job["space_text"], check=False)
+            arch = self.spaces[key].suggest(_Fixed(job["params"]))
+        else:
+            arch = load_space(job["source"], text=job["arch_yaml"], check=False).architecture()
         task = dict(arch.task)
         metrics["phase"] = "data"
         data = self.dataset(task, job)

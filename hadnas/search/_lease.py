@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hadnas.search._pg import record_heartbeat, stale_trial_ids
@@ -31,9 +32,16 @@ RETRY_ATTR = "retry_of"
 class Heartbeat:
     """Renews the lease of one running trial from a background thread."""
 
-    def __init__(self, storage: Any, trial_id: int, lease_s: float, worker: str = "") -> None:
+    def __init__(
+        self,
+        storage: Any,
+        trial_id: int,
+        lease_s: float,
+        worker: str = "",
+        tick: Callable[[], None] | None = None,
+    ) -> None:
         self.storage, self.trial_id, self.lease_s = storage, trial_id, lease_s
-        self.worker = worker
+        self.worker, self.tick = worker, tick
         self._stop = threading.Event()
         self.renew()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="hadnas-lease")
@@ -49,12 +57,15 @@ class Heartbeat:
         while not self._stop.wait(self.lease_s / 4):
             try:
                 self.renew()
+                if self.tick is not None:  # e.g. recover other workers' stale trials meanwhile
+                    self.tick()
             except Exception as exc:  # finished meanwhile, or storage hiccup: try again later
                 log.debug("lease renewal of trial id %s failed: %s", self.trial_id, exc)
 
     def stop(self) -> None:
+        """Stop renewing (the thread exits at its next wake-up; a late renewal of a finished
+        trial is refused by the storage and ignored)."""
         self._stop.set()
-        self._thread.join()
 
 
 def expired(trial: FrozenTrial, now: float, default_lease_s: float) -> bool:
@@ -74,7 +85,9 @@ def fail_trial(study: optuna.Study, trial: FrozenTrial, reason: str, message: st
     try:
         storage.set_trial_user_attr(trial._trial_id, "fail_reason", reason)
         storage.set_trial_user_attr(trial._trial_id, "fail_message", message)
-        study.tell(trial.number, state=TrialState.FAIL)
+        # the storage refuses to finish a trial twice: the arbiter between recoverers (and safe
+        # from the lease thread, unlike Study.tell, which also runs the sampler's hooks)
+        storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
     except (UpdateFinishedTrialError, ValueError, RuntimeError):
         return False
     except Exception:  # e.g. SQLite refused the losing writer: did someone else win?

@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +126,8 @@ class OptunaWorker:
             space, timeout_s=config.get("timeout_per_trial"), plugins=info.get("plugins")
         )
         self.runner.prepare()
+        # trial files are written off the critical path, while the next trial trains
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hadnas-files")
         self.progress = progress
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.fatal: str | None = None
@@ -146,7 +149,11 @@ class OptunaWorker:
                     if t["taken"] < self.target:
                         trial = self.study.ask()
                         beat = Heartbeat(
-                            self.storage, trial._trial_id, self.lease_s, self.worker_id
+                            self.storage,
+                            trial._trial_id,
+                            self.lease_s,
+                            self.worker_id,
+                            self._ticker(trial.number),
                         )
                     elif not t["running"]:
                         return "done"
@@ -162,6 +169,7 @@ class OptunaWorker:
                 if self.fatal:
                     raise SearchError(self.fatal)
         finally:
+            self.writer.shutdown(wait=True)
             self.runner.close()
 
     def _update(self, trials: list[Any]) -> None:
@@ -176,8 +184,8 @@ class OptunaWorker:
         arch = None
         try:
             arch = self.space.suggest(trial)
-            arch_yaml = arch.to_yaml()
-            trial_dir = self.folder.write_arch(number, arch_yaml)
+            trial_dir = self.folder.trial_dir(number)
+            self._background(lambda a=arch: self.folder.write_arch(number, a.to_yaml()))
         except Exception as exc:  # an invalid sample fails its trial, not the search
             outcome = failed("exception", f"the sampled architecture is invalid: {exc}")
         else:
@@ -185,7 +193,6 @@ class OptunaWorker:
                 arch,
                 seed=seed,
                 trial_dir=trial_dir,
-                arch_yaml=arch_yaml,
                 report=self._reporter(trial),
                 pruning=self.pruner is not None,
                 should_stop=STOP.is_set,
@@ -195,6 +202,23 @@ class OptunaWorker:
         outcome.timing["record_seconds"] = time.perf_counter() - t0
         if outcome.fatal:
             self.fatal = f"trial {number}: {outcome.message}"
+
+    def _ticker(self, number: int) -> Any:
+        """While our trial runs, fail other workers' expired trials (recovery within a lease,
+        not only between trials)."""
+
+        def tick() -> None:
+            with self.folder.lock():
+                recover(self.study, self.lease_s, own={number})
+
+        return tick
+
+    def _background(self, fn: Any) -> None:
+        def done(fut: Future[Any]) -> None:
+            if fut.exception() is not None:
+                log.warning("could not write trial files: %s", fut.exception())
+
+        self.writer.submit(fn).add_done_callback(done)
 
     def _reporter(self, trial: optuna.Trial) -> Any:
         if self.pruner is None:
@@ -211,10 +235,9 @@ class OptunaWorker:
         return report
 
     def record(self, trial: optuna.Trial, out: TrialOutcome, seed: int) -> None:
-        """Write the trial folder, then tell the study (the order a reader can rely on)."""
+        """Tell the study (constraints, fail reason, metrics, state); trial files follow in the
+        background and are all written when the worker's loop returns."""
         from optuna.trial import TrialState
-
-        from hadnas.search._tb import write_trial_events
 
         for key, value in out.constraints.items():
             trial.set_constraint(key, value)
@@ -225,25 +248,16 @@ class OptunaWorker:
         trial.set_user_attr("metrics", {**_scalars(out.metrics), "worker": self.worker_id})
         retry_of = trial.user_attrs.get("retry_of")
         names = [o.metric for o in self.space.spec.objectives]
-        self.folder.write_metrics(
-            trial.number,
-            {
-                "number": trial.number,
-                **out.to_dict(),
-                "params": dict(trial.params),
-                "objectives": dict(zip(names, out.values or [])),
-                "seed": seed,
-                "worker": self.worker_id,
-                "retry_of": retry_of,
-            },
-        )
-        try:
-            status = out.fail_reason or out.state
-            write_trial_events(
-                self.folder.trial_dir(trial.number), trial.params, out.metrics, out.history, status
-            )
-        except Exception as exc:  # TensorBoard files are a convenience, never a failure
-            log.warning("trial %d: could not write TensorBoard events: %s", trial.number, exc)
+        data = {
+            "number": trial.number,
+            **out.to_dict(),
+            "params": dict(trial.params),
+            "objectives": dict(zip(names, out.values or [])),
+            "seed": seed,
+            "worker": self.worker_id,
+            "retry_of": retry_of,
+        }
+        self._background(lambda: self._write_files(trial.number, dict(trial.params), out, data))
         try:
             if out.state == "complete":
                 self.study.tell(trial, out.values)
@@ -262,6 +276,20 @@ class OptunaWorker:
         if out.fail_reason == "preempted":
             with self.folder.lock():
                 enqueue_retry(self.study, self.study.get_trials(deepcopy=False)[trial.number])
+
+    def _write_files(
+        self, number: int, params: dict[str, Any], out: TrialOutcome, data: dict[str, Any]
+    ) -> None:
+        from hadnas.search._tb import write_trial_events
+
+        self.folder.write_metrics(number, data)
+        try:
+            status = out.fail_reason or out.state
+            write_trial_events(
+                self.folder.trial_dir(number), params, out.metrics, out.history, status
+            )
+        except Exception as exc:  # TensorBoard files are a convenience, never a failure
+            log.warning("trial %d: could not write TensorBoard events: %s", number, exc)
 
 
 def main(argv: list[str]) -> int:

@@ -115,7 +115,13 @@ def ray_session(
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
         where = f"the Ray cluster at {address}" if address else "a private local Ray instance"
-        raise SearchError(f"cannot start or reach {where}: {exc}") from exc
+        hint = ""
+        if address and os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+            hint = (
+                "; if the cluster uses token authentication, set RAY_AUTH_MODE=token and "
+                "its token in RAY_AUTH_TOKEN (or ~/.ray/auth_token)"
+            )
+        raise SearchError(f"cannot start or reach {where}: {exc}{hint}") from exc
     try:
         yield
     finally:

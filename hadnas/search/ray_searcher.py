@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from ray.tune.search.optuna import OptunaSearch
 
 from hadnas.search._folder import RunFolder
 from hadnas.search._outcome import TrialOutcome, constraint_values, failed
+from hadnas.search._worker import OptunaWorker
 from hadnas.search.ray_trial import (
     EPOCH_KEY,
     FINAL_KEY,
@@ -63,11 +65,29 @@ def stop_reason(run_dir: str) -> str | None:
     return _ATTACHED.get(run_dir, {}).get("stop")
 
 
-class _Recorder:
-    """The attributes ``OptunaWorker.record`` reads, so both backends record identically."""
+class _SyncWriter:
+    """An executor that runs each job at once: the driver writes trial files before it moves
+    on, so they are complete whenever Tune stops (the worker's own writer is a thread)."""
+
+    def submit(self, fn: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn())
+        except Exception as exc:
+            fut.set_exception(exc)
+        return fut
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
+
+class _Recorder(OptunaWorker):
+    """The Optuna backend's worker, reduced to what its ``record`` needs, so both backends
+    record outcomes with the very same code."""
 
     def __init__(self, study: Any, folder: RunFolder, space: Any, worker_id: str) -> None:
         self.study, self.folder, self.space, self.worker_id = study, folder, space, worker_id
+        self.writer = _SyncWriter()
 
 
 class HadnasOptunaSearch(OptunaSearch):
@@ -280,17 +300,17 @@ class HadnasOptunaSearch(OptunaSearch):
             return {}
 
     def _record(self, trial: optuna.Trial, outcome: TrialOutcome, result: dict[str, Any]) -> None:
-        from hadnas.search._worker import OptunaWorker, tally
+        from hadnas.search._runner import trial_seed
+        from hadnas.search._worker import tally
 
         space = self._space_obj
-        root = int(trial.user_attrs.get("retry_of", trial.number))
-        from hadnas.search._runner import trial_seed
-
-        seed = trial_seed(space.spec.search.seed, root)
-        worker = f"{result.get('hostname', '?')}:{result.get('pid', '?')}"
-        trial.set_user_attr("worker", worker)
-        target = _Recorder(self._study, RunFolder(self._setup.run_dir), space, worker)
-        OptunaWorker.record(target, trial, outcome, seed)  # type: ignore[arg-type]
+        seed = trial_seed(
+            space.spec.search.seed, int(trial.user_attrs.get("retry_of", trial.number))
+        )
+        worker = f"ray:{result.get('hostname', '?')}:{result.get('pid', '?')}"  # the actor
+        _Recorder(self._study, RunFolder(self._setup.run_dir), space, worker).record(
+            trial, outcome, seed
+        )
         trials = self._study.get_trials(deepcopy=False)
         budget = space.spec.search.max_failed_trials
         if outcome.fatal:

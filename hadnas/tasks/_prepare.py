@@ -12,8 +12,7 @@ from hadnas.exceptions import TaskError
 from hadnas.tasks._dataset import Dataset, Kind, TargetPosition
 
 DEFAULT_VAL_FRACTION = 0.2
-_DTYPE_ALIASES = {"float": "float32", "float32": "float32", "int": "int64", "long": "int64",
-                  "int64": "int64"}  # fmt: skip
+_DTYPE_ALIASES = {"float": "float32", "int": "int64", "long": "int64"}
 
 Declared = Sequence[tuple[str, Sequence[int], str | None]]
 

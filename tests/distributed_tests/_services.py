@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -37,7 +38,9 @@ def wait_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float, log: P
     raise RuntimeError(f"nothing listens on port {port} after {timeout_s} s")
 
 
-def stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, wait_s: float = 30) -> None:
+def stop_group(
+    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, wait_s: float = 30
+) -> None:
     """Signal the process group we started, then SIGKILL what is left of it."""
     if proc.poll() is None:
         try:
@@ -69,9 +72,16 @@ def group_alive(pgid: int) -> list[int]:
 
 
 class RayHead:
-    """``ray start --head --block`` on 127.0.0.1 with its own port and temp dir."""
+    """``ray start --head --block`` on 127.0.0.1 with its own port and temp dir, and token
+    authentication with its own token: clients need :attr:`env` (``RAY_AUTH_MODE=token``,
+    ``RAY_AUTH_TOKEN``), as with any cluster that is not open to everyone on the network."""
 
     def __init__(self, num_cpus: int = 2) -> None:
+        self.env = {
+            "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+            "RAY_AUTH_MODE": "token",
+            "RAY_AUTH_TOKEN": secrets.token_hex(32),
+        }
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="hdr-", dir="/tmp")  # short: unix socket paths
         self.log = Path(self.tmp) / "head.log"
@@ -88,7 +98,7 @@ class RayHead:
             "--dashboard-agent-listen-port", str(free_port()),
             "--disable-usage-stats",
         ]  # fmt: skip
-        env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+        env = {**os.environ, **self.env}
         with open(self.log, "wb") as fh:
             self.proc = subprocess.Popen(
                 args, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True

@@ -58,8 +58,8 @@ def write_space(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, **(extra or {})}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     return env
@@ -69,29 +69,35 @@ def hadnas_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "hadnas.cli", "-q", *args]
 
 
-def run_hadnas(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_hadnas(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """``hadnas -q ARGS`` in a fresh process, from the repository root."""
     return subprocess.run(
-        hadnas_cmd(*args), cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout
-    )
+        hadnas_cmd(*args), cwd=REPO, env=_env(env), capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
 
 
-def start_hadnas(*args: str, log: Path) -> subprocess.Popen[bytes]:
+def start_hadnas(
+    *args: str, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """``hadnas -q ARGS`` in the background, in its own process group."""
     with open(log, "wb") as fh:
         return subprocess.Popen(
-            hadnas_cmd(*args), cwd=REPO, env=_env(), stdout=fh, stderr=subprocess.STDOUT,
+            hadnas_cmd(*args), cwd=REPO, env=_env(env), stdout=fh, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
 
 
 @pytest.fixture(scope="session")
-def ray_head() -> Iterator[str]:
-    """The address of a real Ray head (``ray start --head --block``) private to this session."""
+def ray_head() -> Iterator[RayHead]:
+    """A real Ray head (``ray start --head --block``, token auth) private to this session;
+    ``.address`` to connect, ``.env`` for the client's environment."""
     pytest.importorskip("ray.tune")
     head = RayHead(num_cpus=2)
     try:
-        yield head.address
+        yield head
     finally:
         head.stop()
 

@@ -46,7 +46,12 @@ def _searcher(tmp_path: Path, write_space: Callable[..., Path], **space: Any) ->
 
 def _final(outcome: Any) -> dict[str, Any]:
     value = outcome.values[0] if outcome.values else math.nan
-    return {OBJECTIVE_KEY: value, EPOCH_KEY: 2, FINAL_KEY: True, OUTCOME_KEY: encode_outcome(outcome)}
+    return {
+        OBJECTIVE_KEY: value,
+        EPOCH_KEY: 2,
+        FINAL_KEY: True,
+        OUTCOME_KEY: encode_outcome(outcome),
+    }
 
 
 def _epoch(epoch: int, accuracy: float) -> dict[str, Any]:
@@ -131,14 +136,18 @@ def test_invalid_objectives_fail_as_in_the_optuna_backend(tmp_path, write_space,
 def test_the_space_pruner_is_forwarded(tmp_path, write_space):
     from hadnas.search.ray_searcher import OptunaPrunerScheduler, make_scheduler
 
-    searcher = _searcher(tmp_path, write_space, search="{sampler: random, trials: 6, pruner: median}")
+    searcher = _searcher(
+        tmp_path, write_space, search="{sampler: random, trials: 6, pruner: median}"
+    )
     scheduler = make_scheduler(searcher._space_obj, None, searcher)
     assert isinstance(scheduler, OptunaPrunerScheduler)
     spec = searcher._space_obj.spec
     for i in range(4):
         searcher.suggest(f"t{i}")
         for epoch in (1, 2):
-            assert scheduler.on_trial_result(None, _Trial(f"t{i}"), _epoch(epoch, 0.9)) == "CONTINUE"
+            assert (
+                scheduler.on_trial_result(None, _Trial(f"t{i}"), _epoch(epoch, 0.9)) == "CONTINUE"
+            )
             searcher.on_trial_result(f"t{i}", _epoch(epoch, 0.9))
         done = finish(spec.objectives, spec.constraints, {"accuracy": 0.9})
         searcher.on_trial_complete(f"t{i}", _final(done))

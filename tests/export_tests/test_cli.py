@@ -1,4 +1,4 @@
-"""``hadnas export RUN_DIR`` and ``hadnas train ARCH.yaml`` on run folders laid out like a search's.
+"""``hadnas export RUN_DIR`` and ``hadnas train ARCH.yaml`` on run folders like a search writes.
 
 The run folders here are written directly (``arch.yaml``, ``metrics.json``, weights,
 ``summary.json``), so the tests need no search; one slow test runs a real search end to end.
@@ -23,12 +23,15 @@ from tests.export_tests.test_standalone import write_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 SPACE = TINY.replace("shape: [12]", "shape: [64]").replace("out: 3}", "out: 10}")
-DIRECTIONS = [{"metric": "accuracy", "direction": "maximize"},
-              {"metric": "params", "direction": "minimize"}]  # fmt: skip
+DIRECTIONS = [
+    {"metric": "accuracy", "direction": "maximize"},
+    {"metric": "params", "direction": "minimize"},
+]
 
 
-def make_run(root: Path, values: dict[int, list[float]], *, weights: bool = True,
-             summary: bool = True) -> Path:  # fmt: skip
+def make_run(
+    root: Path, values: dict[int, list[float]], *, weights: bool = True, summary: bool = True
+) -> Path:
     """A run folder with one trial per entry of ``values`` (accuracy, params)."""
     run = root / "runs" / "tiny"
     space_file = root / "tiny.yaml"
@@ -44,8 +47,14 @@ def make_run(root: Path, values: dict[int, list[float]], *, weights: bool = True
         folder.mkdir()
         (folder / "arch.yaml").write_text(arch.to_yaml())
         metrics = {"accuracy": vals[0], "params": vals[1], "loss": 0.5, "data_seconds": 1.0}
-        record = {"number": number, "state": "complete", "values": vals, "fail_reason": None,
-                  "metrics": metrics, "objectives": dict(zip(("accuracy", "params"), vals))}  # fmt: skip
+        record = {
+            "number": number,
+            "state": "complete",
+            "values": vals,
+            "fail_reason": None,
+            "metrics": metrics,
+            "objectives": dict(zip(("accuracy", "params"), vals)),
+        }
         (folder / "metrics.json").write_text(json.dumps(record))
         if weights:
             state = hadnas.build(arch, seed=number).state_dict()
@@ -56,8 +65,9 @@ def make_run(root: Path, values: dict[int, list[float]], *, weights: bool = True
     if summary:
         front = [r for r in rows if r["number"] in (1, 2)]  # the tests pick values to match
         front.sort(key=lambda r: -r["values"][0])
-        (run / "summary.json").write_text(json.dumps({"objectives": DIRECTIONS, "best": front,
-                                                      "trials": rows}))  # fmt: skip
+        (run / "summary.json").write_text(
+            json.dumps({"objectives": DIRECTIONS, "best": front, "trials": rows})
+        )
     return run
 
 
@@ -181,5 +191,8 @@ def test_real_search_then_export(tmp_path: Path) -> None:
     result: Any = hadnas.search(space_file, hadnas.SearchConfig(trials=2, runs_dir=tmp_path))
     out = tmp_path / "out"
     assert main(["export", str(result.run_dir), "--pareto", "-o", str(out)]) == 0
-    folders = [p for p in out.iterdir()] if (out / "model.py").exists() is False else [out]
-    assert folders and all((f / "model.py").is_file() for f in folders)
+    folders = sorted(out.iterdir())
+    assert folders and all(f.name.startswith("trial_") for f in folders)
+    for folder in folders:
+        load_exported(folder)
+        assert "trained during the search" in (folder / "README.md").read_text()

@@ -15,8 +15,16 @@ from hadnas.export import audit_source, import_model_file, to_source
 from tests.export_tests.conftest import CASES
 
 ROOT = Path(__file__).resolve().parents[2]
-ALLOWED_IMPORTS = {"__future__", "collections.abc", "dataclasses", "math", "typing", "torch",
-                   "torch.nn", "torch.nn.functional"}  # fmt: skip
+ALLOWED_IMPORTS = {
+    "__future__",
+    "collections.abc",
+    "dataclasses",
+    "math",
+    "typing",
+    "torch",
+    "torch.nn",
+    "torch.nn.functional",
+}
 BANNED_NAMES = {"eval", "exec", "open", "__import__", "compile", "globals", "locals", "vars"}
 
 
@@ -33,10 +41,15 @@ def _independent_audit(source: str) -> list[str]:
             problems.append(node.id)
         elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "getattr":
             name = node.args[1] if len(node.args) > 1 else None
-            prefix = name.value if isinstance(name, ast.Constant) else (
-                name.values[0].value if isinstance(name, ast.JoinedStr)
-                and isinstance(name.values[0], ast.Constant) else "__"
-            )  # fmt: skip
+            prefix = (
+                name.value
+                if isinstance(name, ast.Constant)
+                else (
+                    name.values[0].value
+                    if isinstance(name, ast.JoinedStr) and isinstance(name.values[0], ast.Constant)
+                    else "__"
+                )
+            )
             if not isinstance(prefix, str) or prefix.startswith("_"):
                 problems.append("getattr with a computed or dunder name")
         elif isinstance(node, ast.Attribute) and node.attr.startswith("__"):
@@ -84,11 +97,19 @@ def test_byte_stable_across_processes() -> None:
     arch = hadnas.load_space(path).sample(0)
     first = to_source(arch)
     assert to_source(arch) == first
-    code = ("import sys, hadnas; from hadnas.export import to_source; "
-            f"sys.stdout.write(to_source(hadnas.load_space({str(path)!r}).sample(0)))")  # fmt: skip
+    code = (
+        "import sys, hadnas; from hadnas.export import to_source; "
+        f"sys.stdout.write(to_source(hadnas.load_space({str(path)!r}).sample(0)))"
+    )
     env = {"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True, timeout=120).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    ).stdout
     assert out == first
 
 
@@ -101,8 +122,11 @@ def _ruff() -> str | None:
 def test_ruff_check_clean(exported: dict[str, Path], tmp_path: Path) -> None:
     files = [str(exported[c.id] / "model.py") for c in CASES]
     config = str(ROOT / "pyproject.toml")
-    proc = subprocess.run([_ruff(), "check", "--no-cache", "--config", config, *files],
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [_ruff(), "check", "--no-cache", "--config", config, *files],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:]
 
 
@@ -111,6 +135,9 @@ def test_ruff_formatted(exported: dict[str, Path]) -> None:
     """Generated files are already in ruff-format style (copied primitive sources included)."""
     files = [str(exported[c.id] / "model.py") for c in CASES]
     config = str(ROOT / "pyproject.toml")
-    proc = subprocess.run([_ruff(), "format", "--no-cache", "--config", config, "--diff", *files],
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [_ruff(), "format", "--no-cache", "--config", config, "--diff", *files],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:]

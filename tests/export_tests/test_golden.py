@@ -34,8 +34,11 @@ def test_golden_source(space: Path) -> None:
     assert golden.is_file(), f"no golden file {golden}; run with HADNAS_REGEN_GOLDEN=1"
     want = golden.read_bytes().decode("utf-8")
     if source != want:
-        diff = "".join(difflib.unified_diff(want.splitlines(True), source.splitlines(True),
-                                            str(golden), "generated"))  # fmt: skip
+        diff = "".join(
+            difflib.unified_diff(
+                want.splitlines(True), source.splitlines(True), str(golden), "generated"
+            )
+        )
         pytest.fail(f"generated code changed (HADNAS_REGEN_GOLDEN=1 to accept):\n{diff[:6000]}")
 
 

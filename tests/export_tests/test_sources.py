@@ -61,6 +61,13 @@ class GLUFFN(nn.Module):
         return 1.0
 
 
+class Tensor(nn.Module):
+    """A class named like ``torch.Tensor``, which another primitive imports by name."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + 1
+
+
 class UsesOs(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + len(os.sep)
@@ -112,8 +119,10 @@ def _arch(ops: list[str], width: int = 4) -> hadnas.Architecture:
     nodes = "\n".join(
         f"  n{i}: {{op: {op}, in: {'x' if i == 0 else f'n{i - 1}'}}}" for i, op in enumerate(ops)
     )
-    text = (f"hadnas: 1\nname: custom\ntask: {{dataset: digits}}\ninputs:\n  x: {{shape: [{width}]}}\n"
-            f"nodes:\n{nodes}\noutput: n{len(ops) - 1}\n")  # fmt: skip
+    text = (
+        f"hadnas: 1\nname: custom\ntask: {{dataset: digits}}\ninputs:\n  x: {{shape: [{width}]}}\n"
+        f"nodes:\n{nodes}\noutput: n{len(ops) - 1}\n"
+    )
     return hadnas.load_space("custom.yaml", text=text).architecture()
 
 
@@ -145,8 +154,32 @@ def test_same_class_names_are_renamed(register: Any, tmp_path: Path) -> None:
     assert "class GLUFFN(nn.Module):" in source and "class GLUFFN_1(nn.Module):" in source
     assert "GLUFFN_1.offset()" in source  # the self-reference follows the rename
     if _ruff():
-        proc = subprocess.run([_ruff(), "check", "--no-cache", "--select", "F,E9", "-"],
-                              input=source, capture_output=True, text=True)  # fmt: skip
+        proc = subprocess.run(
+            [_ruff(), "check", "--no-cache", "--select", "F,E9", "-"],
+            input=source,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stdout
+
+
+@pytest.mark.parametrize("order", [["tensor_op", "typed_scale"], ["typed_scale", "tensor_op"]])
+def test_imports_never_collide_with_copied_names(
+    register: Any, tmp_path: Path, order: list[str]
+) -> None:
+    from tests.export_tests._other_prims import TypedScale
+
+    register("tensor_op", Tensor)
+    register("typed_scale", TypedScale)
+    source = _roundtrip(_arch(order), tmp_path)
+    assert "from torch import Tensor" in source
+    if _ruff():
+        proc = subprocess.run(
+            [_ruff(), "check", "--no-cache", "--select", "F,E9,I", "-"],
+            input=source,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stdout
 
 
@@ -169,8 +202,12 @@ output: x_shape
     source = _roundtrip(arch, tmp_path)
     assert "class Model(nn.Module):" in source and "class ModelConfig:" in source
     if _ruff():
-        proc = subprocess.run([_ruff(), "check", "--no-cache", "--select", "F,E9,A", "-"],
-                              input=source, capture_output=True, text=True)  # fmt: skip
+        proc = subprocess.run(
+            [_ruff(), "check", "--no-cache", "--select", "F,E9,A", "-"],
+            input=source,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stdout
 
 
@@ -185,8 +222,9 @@ output: x_shape
     ],
     ids=["os-module", "local-class", "opaque-kwarg", "inline-name", "inline-dunder"],
 )
-def test_refusals_name_the_reason(register: Any, tmp_path: Path, cls: Any, kwargs: Any,
-                                  inline: str | None, match: str) -> None:  # fmt: skip
+def test_refusals_name_the_reason(
+    register: Any, tmp_path: Path, cls: Any, kwargs: Any, inline: str | None, match: str
+) -> None:
     register("custom_op", cls, kwargs, inline=inline)
     arch = _arch(["custom_op"])
     with pytest.raises(ExportError, match=match) as info:

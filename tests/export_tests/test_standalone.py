@@ -42,8 +42,13 @@ def run_checker(entries: list[dict[str, Any]], tmp: Path) -> dict[str, str | Non
     site = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
     manifest = tmp / "manifest.json"
     manifest.write_text(json.dumps({"site": site, "entries": entries}))
-    proc = subprocess.run([sys.executable, "-I", "-S", str(CHECKER), str(manifest)],
-                          capture_output=True, text=True, timeout=600, cwd=tmp)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", str(CHECKER), str(manifest)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -54,12 +59,14 @@ def standalone(exported: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
     entries: list[dict[str, Any]] = []
     for case in CASES:
         n_inputs = len(case.arch.inputs)
-        entries.append({"kind": "model", "id": case.id, "dir": str(exported[case.id]),
-                        "n_inputs": n_inputs})  # fmt: skip
+        entries.append(
+            {"kind": "model", "id": case.id, "dir": str(exported[case.id]), "n_inputs": n_inputs}
+        )
     weights, marker = tmp / "model.safetensors", tmp / "MARKER"
     write_payload(weights, marker)
-    entries.append({"kind": "pickle", "id": "<pickle>", "weights": str(weights),
-                    "marker": str(marker)})  # fmt: skip
+    entries.append(
+        {"kind": "pickle", "id": "<pickle>", "weights": str(weights), "marker": str(marker)}
+    )
     results = run_checker(entries, tmp)
     assert not marker.exists()
     return results

@@ -57,3 +57,9 @@ def write_space(tmp_path: Path) -> Callable[..., Path]:
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
     """``None`` (the default journal file) or a SQLite URL."""
     return None if request.param == "journal" else f"sqlite:///{tmp_path / 'study.db'}"
+
+
+@pytest.fixture(params=["journal", pytest.param("sqlite", marks=pytest.mark.slow)])
+def storage_slow_sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """Like ``storage``, with the SQLite case marked slow (SQLite runs ~2x slower here)."""
+    return None if request.param == "journal" else f"sqlite:///{tmp_path / 'study.db'}"

@@ -19,7 +19,7 @@ def _restore_registry() -> Iterator[None]:
     _registry._reset_entry_points()
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True, scope="module")
 def _one_thread() -> Iterator[None]:
     """Tiny models train fastest on one thread; several threads thrash a busy 2-core machine."""
     import torch

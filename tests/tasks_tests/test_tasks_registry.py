@@ -45,7 +45,7 @@ BUILTINS = {
     "friedman": ({"x": ((10,), "float32")}, (), "regression", None),
     "sign_product": ({"x": ((8,), "float32")}, (), "classification", 2),
     "assoc_recall": ({"tokens": ((40,), "int64")}, (), "classification", 20),
-    "selective_copy": ({"tokens": ((40,), "int64")}, (4,), "classification", 10),
+    "selective_copy": ({"tokens": ((40,), "int64")}, (8,), "classification", 10),
 }
 
 
