@@ -125,6 +125,7 @@ class RayBackend(BaseSearchBackend):
         os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", EXPERIMENT_CHECKPOINT_S)
         # each epoch checkpoint (num_to_keep=1) forces an experiment snapshot: by design here
         os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+        os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # hadnas shows its own progress
         cpus = self.config.cpus_per_trial or float(self.space.spec.search.threads)
         trainable = tune.with_resources(
             tune.with_parameters(hadnas_trial, setup=setup), {"cpu": cpus}

@@ -95,6 +95,8 @@ def ray_session(
     common: dict[str, Any] = {"log_to_driver": log_to_driver, "logging_level": logging.WARNING}
     try:
         if address is None:
+            # token authentication on, as Ray's default, but said explicitly (no warning)
+            os.environ.setdefault("RAY_AUTH_MODE", "token")
             # a short path: Ray's unix sockets live under it (108-byte limit)
             tmp = tempfile.mkdtemp(
                 prefix="hadnas-ray-", dir="/tmp" if os.name == "posix" else None
