@@ -93,7 +93,10 @@ def _build(args: argparse.Namespace, source: str) -> int:
         if args.quiet or (done % 25 and done != n):
             return
         rate = (time.perf_counter() - t0) / done
-        print(f"  {done}/{n}  ({rate:.2f} s each, {rate * (n - done):.0f} s left)", flush=True)
+        print(f"  trained {done}/{n}  ({rate:.2f} s each, {rate * (n - done):.0f} s left)",
+              flush=True)  # fmt: skip
+        if done == n:
+            print("  measuring latency (3 interleaved passes with a reference model)", flush=True)
 
     table = build_table(
         space,

@@ -19,7 +19,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hadnas.exceptions import SearchError
 from hadnas.search._base import (
@@ -50,6 +50,9 @@ class RayBackend(BaseSearchBackend):
     """Ray Tune with hadnas's searcher, trial runner and run folder."""
 
     name = "ray"
+    #: keep trial actors (and their trial processes) across trials; benchmarks switch it off
+    #: to measure what it saves
+    reuse_actors: ClassVar[bool] = True
 
     def validate(self) -> None:
         spec, cfg = self.space.spec, self.config
@@ -160,7 +163,7 @@ class RayBackend(BaseSearchBackend):
                         ),
                         num_samples=remaining,
                         max_concurrent_trials=self.config.workers,
-                        reuse_actors=True,
+                        reuse_actors=self.reuse_actors,
                         trial_name_creator=trial_name,
                         trial_dirname_creator=trial_name,
                     ),

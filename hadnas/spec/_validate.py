@@ -395,14 +395,14 @@ class Validator:
         if dataset == "?" or ":" in dataset or dataset.endswith((".npz", ".csv")):
             return
         from hadnas.exceptions import TaskError
-        from hadnas.tasks import dataset_options
+        from hadnas.tasks._registry import _options, get_dataset
 
         try:
-            accepted = dataset_options(dataset)
+            accepted, takes_any = _options(get_dataset(dataset))
         except TaskError as exc:
             self.error((*path, "dataset"), str(exc))
             return
-        for key in options:
+        for key in [] if takes_any else options:
             if key not in accepted:
                 self.error((*path, key), f"dataset {dataset!r} has no option {key!r}"
                            f"{_suggest(key, [*accepted, *TASK_KEYS])} (options: "

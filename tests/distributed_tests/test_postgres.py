@@ -17,7 +17,7 @@ import pytest
 
 from tests.distributed_tests.conftest import run_hadnas, start_hadnas
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _trials(url: str, name: str) -> list[Any]:

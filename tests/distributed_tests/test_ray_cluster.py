@@ -22,7 +22,7 @@ import pytest
 from tests.distributed_tests._services import group_alive
 from tests.distributed_tests.conftest import run_hadnas, start_hadnas
 
-pytestmark = [pytest.mark.ray, pytest.mark.slow]
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _wait_for(predicate: Any, timeout_s: float, what: str, proc: Any = None) -> None:
