@@ -28,5 +28,5 @@ def run(args: argparse.Namespace) -> int:
 
         print(json.dumps(summary, indent=2))
         return 0
-    print_report(args.run_dir, top=args.top, quiet=args.quiet)
+    print_report(args.run_dir, top=args.top, quiet=args.quiet, fresh=False)
     return 0

@@ -93,5 +93,5 @@ def run(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return exc.exit_code
     if not args.quiet:
-        print_report(result.run_dir, top=5, show_ops=False)
+        print_report(result.run_dir, top=5, show_ops=False, fresh=False)
     return 0

@@ -37,22 +37,27 @@ def is_server_url(url: str) -> bool:
     return "://" in url and url.split("://", 1)[0].split("+", 1)[0] in SERVER_SCHEMES
 
 
-def open_server_storage(url: str, *, lease_s: float) -> optuna.storages.RDBStorage:
-    """An RDB storage with heartbeats: a trial is stale after ``lease_s`` without one."""
+def open_server_storage(url: str, *, lease_s: float | None) -> optuna.storages.RDBStorage:
+    """An RDB storage on a server; with ``lease_s``, with heartbeats: a running trial is stale
+    after ``lease_s`` without one (workers pass it; readers such as ``report`` do not)."""
     import optuna
     from optuna.exceptions import ExperimentalWarning
 
-    interval = max(1, int(lease_s / 4))
-    grace = max(2 * interval, math.ceil(lease_s))
-    # hadnas stamps heartbeats itself (ask/tell workers), not through Study.optimize
-    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+    beats: dict[str, int] = {}
+    if lease_s is not None:
+        interval = max(1, int(lease_s / 4))
+        beats = {
+            "heartbeat_interval": interval,
+            "grace_period": max(2 * interval, math.ceil(lease_s)),
+        }
+        # hadnas stamps heartbeats itself (ask/tell workers), not through Study.optimize
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
     with warnings.catch_warnings(), _schema_lock(url):
         warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeats: stable since 2.9
         return optuna.storages.RDBStorage(
             url,
             engine_kwargs={"pool_pre_ping": True},  # survive a server restart between trials
-            heartbeat_interval=interval,
-            grace_period=grace,
+            **beats,  # type: ignore[arg-type]
         )
 
 

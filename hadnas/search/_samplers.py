@@ -70,8 +70,13 @@ def make_sampler(
     n_obj = len(space.spec.objectives)
     warnings.filterwarnings("ignore", category=ExperimentalWarning)
     if name == "tpe":
+        # Optuna starts TPE after 10 random trials; scale that with small budgets too
         return optuna.samplers.TPESampler(
-            seed=seed, multivariate=True, group=True, constant_liar=workers > 1
+            seed=seed,
+            multivariate=True,
+            group=True,
+            constant_liar=workers > 1,
+            n_startup_trials=max(4, min(10, trials // 4)),
         )
     if name == "nsga2":
         # Optuna's default population (50) would leave a 30-trial study in generation 0, i.e.

@@ -58,7 +58,7 @@ def open_storage(
     if is_url(storage):
         from hadnas.search._pg import is_server_url, open_server_storage
 
-        if lease_s is not None and is_server_url(storage):
+        if is_server_url(storage):
             try:
                 return open_server_storage(storage, lease_s=lease_s)
             except Exception as exc:  # bad URL, driver missing, server down

@@ -24,6 +24,7 @@ from hadnas.exceptions import SearchError
 PRIVATE_OBJECT_STORE_BYTES = 100_000_000
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 _CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+_AUTH_LOGGER = "ray._private.authentication.authentication_token_setup"
 
 
 def check_address(address: str | None) -> None:
@@ -33,6 +34,17 @@ def check_address(address: str | None) -> None:
             f"--address {address!r}: hadnas joins only a cluster it is told about; give "
             "HOST:PORT of its head (or no --address for a private local instance)"
         )
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _short_tmp() -> str | None:
@@ -95,21 +107,18 @@ def ray_session(
     common: dict[str, Any] = {"log_to_driver": log_to_driver, "logging_level": logging.WARNING}
     try:
         if address is None:
-            # token authentication on, as Ray's default, but said explicitly (no warning)
-            os.environ.setdefault("RAY_AUTH_MODE", "token")
             # a short path: Ray's unix sockets live under it (108-byte limit)
-            tmp = tempfile.mkdtemp(
-                prefix="hadnas-ray-", dir="/tmp" if os.name == "posix" else None
-            )
-            ray.init(
-                address="local",  # a new instance, whatever RAY_ADDRESS says
-                num_cpus=num_cpus,
-                object_store_memory=PRIVATE_OBJECT_STORE_BYTES,
-                include_dashboard=False,
-                _node_ip_address="127.0.0.1",
-                _temp_dir=tmp,
-                **common,
-            )
+            tmp = tempfile.mkdtemp(prefix="hadnas-ray-", dir=_short_tmp())
+            with _quiet(_AUTH_LOGGER):  # Ray turns token auth on here, and says so: expected
+                ray.init(
+                    address="local",  # a new instance, whatever RAY_ADDRESS says
+                    num_cpus=num_cpus,
+                    object_store_memory=PRIVATE_OBJECT_STORE_BYTES,
+                    include_dashboard=False,
+                    _node_ip_address="127.0.0.1",
+                    _temp_dir=tmp,
+                    **common,
+                )
         else:
             _probe(address)
             ray.init(address=address, **common)

@@ -177,6 +177,8 @@ class HadnasOptunaSearch(OptunaSearch):
         self._completed_trials = set(state["completed"])
         self._histories = state["histories"]
         self._stop = state["stop"]
+        if self._attached():
+            self._attached()["stop"] = self._stop  # e.g. a budget spent before the restore
         self._reset_handles()
         self._reconcile()
 

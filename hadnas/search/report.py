@@ -90,18 +90,30 @@ def op_stats(
                 "lift": share_good / share_all if share_all else math.nan,
             }
         )
-    return sorted(out, key=lambda s: (-s["good"], -s["all"], s["op"]))
+    # ops every architecture uses (plumbing) last; the rest by how much the top favours them
+    return sorted(out, key=lambda s: (s["all"] >= 1.0, -s["lift"], s["op"]))
 
 
 def print_report(
-    run_dir: str | Path, *, top: int = 10, show_ops: bool = True, quiet: bool = False
+    run_dir: str | Path,
+    *,
+    top: int = 10,
+    show_ops: bool = True,
+    quiet: bool = False,
+    fresh: bool = True,
 ) -> None:
-    """Print the leaderboard and op statistics from ``summary.json`` (refreshed first)."""
+    """Print the leaderboard and op statistics from ``summary.json`` (rebuilt first unless
+    ``fresh`` is False, e.g. right after a search wrote it)."""
     from rich.console import Console
     from rich.table import Table
 
-    summary = refresh(run_dir)
     folder = RunFolder(run_dir)
+    if fresh or not folder.summary_json.is_file():
+        summary = refresh(run_dir)
+    else:
+        import json
+
+        summary = json.loads(folder.summary_json.read_text("utf-8"))
     console = Console(file=sys.stdout, width=120)
     objectives = summary["objectives"]
     names = [o["metric"] for o in objectives]

@@ -17,7 +17,7 @@ import pytest
 
 from tests.distributed_tests.conftest import run_hadnas, start_hadnas
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(900)]
 
 
 def _trials(url: str, name: str) -> list[Any]:
@@ -26,6 +26,7 @@ def _trials(url: str, name: str) -> list[Any]:
     return optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=False)
 
 
+@pytest.mark.slow
 def test_three_workers_share_one_study_exactly(pg_url, write_space, tmp_path):
     """3 workers x 2 trials: exactly 6 unique, complete trials, proposed with distinct seeds."""
     space = write_space(name="shared", search="{sampler: random, trials: 6, seed: 0}")

@@ -201,3 +201,27 @@ def test_restore_fails_orphans_as_stale_and_retries_them_once(tmp_path, write_sp
     restored.save(str(tmp_path / "again.json"))
     restored.restore(str(tmp_path / "again.json"))  # a second restore retries nothing more
     assert len(restored._study.get_trials(deepcopy=False)) == 4
+
+
+def test_ray_schedulers_watch_the_per_epoch_objective(tmp_path, write_space):
+    from ray.tune.schedulers import FIFOScheduler
+    from ray.tune.schedulers.async_hyperband import ASHAScheduler
+    from ray.tune.schedulers.hyperband import HyperBandScheduler
+
+    from hadnas.search.ray_searcher import make_scheduler, max_epochs
+
+    searcher = _searcher(tmp_path, write_space, epochs=5)
+    space = searcher._space_obj
+    assert type(make_scheduler(space, None, searcher)) is FIFOScheduler  # no pruner: none
+    asha = make_scheduler(space, "asha", searcher)
+    assert isinstance(asha, ASHAScheduler)
+    assert (asha.metric, asha._mode, asha._time_attr, asha._max_t) == (
+        OBJECTIVE_KEY,
+        "max",
+        EPOCH_KEY,
+        5,
+    )
+    assert isinstance(make_scheduler(space, "hyperband", searcher), HyperBandScheduler)
+    path = write_space("searched.yaml", name="searched")
+    path.write_text(path.read_text().replace("epochs: 2", "epochs: {int: [2, 7]}"))
+    assert max_epochs(hadnas.load_space(path)) == 7

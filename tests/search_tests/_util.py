@@ -45,7 +45,7 @@ def load_study(run_dir: Path) -> optuna.Study:
     return open_run(run_dir)[3]
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 180, what: str = "") -> None:
+def wait_for(predicate: Callable[[], bool], timeout: float = 300, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -28,8 +28,16 @@ def test_complete_examples_validate(text: str) -> None:
     hadnas.build(space.sample(0))
 
 
-@pytest.mark.parametrize("path", SEARCH_SPACES, ids=[p.stem for p in SEARCH_SPACES])
+DESIGN_SPACES = [
+    p
+    for p in SEARCH_SPACES
+    if p.stem in ("digits_gated_poly", "two_view_fusion", "assoc_recall_mixers")
+]
+
+
+@pytest.mark.parametrize("path", DESIGN_SPACES, ids=[p.stem for p in DESIGN_SPACES])
 def test_example_files_are_quoted_verbatim(path: Path) -> None:
+    """The three contract examples of design.md appear verbatim in docs/dsl.md."""
     assert path.read_text(encoding="utf-8") in COMPLETE
 
 
