@@ -62,9 +62,7 @@ def median_constraint(table: Any) -> ConstraintSpec:
     return ConstraintSpec(metric, max=bound)
 
 
-def run_table(
-    name: str, samplers: list[str], trials: int, seeds: int
-) -> dict[str, Any]:
+def run_table(name: str, samplers: list[str], trials: int, seeds: int) -> dict[str, Any]:
     table = load_table(name)
     out: dict[str, Any] = {"table": table, "runs": {}}
     for label, cons in (("free", []), ("constrained", [median_constraint(table)])):
@@ -84,8 +82,10 @@ def print_results(results: list[dict[str, Any]], trials: int, seeds: int) -> Non
         for label, r in res["runs"].items():
             constrained = label == "constrained"
             cons = ", ".join(f"{c.metric} <= {c.max:g}" for c in r["cons"]) or "none"
-            print(f"\n{table.name} ({len(table)} archs), constraint: {cons}; "
-                  f"{trials} trials x {seeds} seeds; true front {len(r['ref'].front)} archs")  # fmt: skip
+            print(
+                f"\n{table.name} ({len(table)} archs), constraint: {cons}; "
+                f"{trials} trials x {seeds} seeds; true front {len(r['ref'].front)} archs"
+            )
             rows = table_rows(r["stats"], constrained)
             head = headers(constrained)
             widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
@@ -94,8 +94,10 @@ def print_results(results: list[dict[str, Any]], trials: int, seeds: int) -> Non
                 print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
             goals = goal_check(r["stats"])
             if goals:
-                print(f"tpe goals: gap {'met' if goals['gap'] else 'NOT met'}, "
-                      f"reach {'met' if goals['reach'] else 'NOT met'}")  # fmt: skip
+                print(
+                    f"tpe goals: gap {'met' if goals['gap'] else 'NOT met'}, "
+                    f"reach {'met' if goals['reach'] else 'NOT met'}"
+                )
 
 
 def plot_curves(res: dict[str, Any], path: Path) -> None:
@@ -105,7 +107,7 @@ def plot_curves(res: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=False)
-    for ax, (label, r) in zip(axes, res["runs"].items()):
+    for ax, r in zip(axes, res["runs"].values()):
         for name, st in r["stats"].items():
             x = np.arange(1, st.trials + 1)
             colour = COLOURS.get(name, None)
@@ -139,16 +141,35 @@ def plot_front(res: dict[str, Any], path: Path) -> None:
     cmap = plt.get_cmap("tab10")
     for i, op in enumerate(ops):
         pts = [e for e in ok if str(e.choices.get(_first_choice(e))) == op]
-        ax.scatter([e.metrics[xm] for e in pts], [e.metrics[ym] for e in pts], s=12,
-                   color=cmap(i), alpha=0.5, label=op)  # fmt: skip
+        ax.scatter(
+            [e.metrics[xm] for e in pts],
+            [e.metrics[ym] for e in pts],
+            s=12,
+            color=cmap(i),
+            alpha=0.5,
+            label=op,
+        )
     front = res["runs"]["free"]["ref"].front
-    ax.plot([f[xm] for f in front], [f[ym] for f in front], "k-o", ms=4, lw=1.2,
-            label="true Pareto front")  # fmt: skip
+    ax.plot(
+        [f[xm] for f in front],
+        [f[ym] for f in front],
+        "k-o",
+        ms=4,
+        lw=1.2,
+        label="true Pareto front",
+    )
     seed0 = res["runs"]["free"]["raw"].get("tpe")
     if seed0 is not None:
         picks = [r.values for r in seed0.trials[0] if r.values]
-        ax.scatter([v[1] for v in picks], [v[0] for v in picks], s=50, facecolors="none",
-                   edgecolors="#d62728", lw=1.2, label="tpe, seed 0 (40 trials)")  # fmt: skip
+        ax.scatter(
+            [v[1] for v in picks],
+            [v[0] for v in picks],
+            s=50,
+            facecolors="none",
+            edgecolors="#d62728",
+            lw=1.2,
+            label="tpe, seed 0 (40 trials)",
+        )
     if xm in ("params", "flops"):
         ax.set_xscale("log")
     ax.set_xlabel(xm)
@@ -239,7 +260,9 @@ def replace_section(path: Path, name: str, body: str, title: str) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else f"# {title}\n\n"
     block = f"{begin}\n{body.rstrip()}\n{end}"
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-    text = pattern.sub(lambda _: block, text) if begin in text else text.rstrip() + f"\n\n{block}\n"
+    text = (
+        pattern.sub(lambda _: block, text) if begin in text else text.rstrip() + f"\n\n{block}\n"
+    )
     path.write_text(text, encoding="utf-8")
 
 

@@ -54,8 +54,17 @@ class Mode:
     searches: dict[str, int]  # space file stem -> trials
 
 
-FULL = Mode(3, 20, (256, 1024, 4096), {"sign_product_poly": 30, "friedman_poly": 20,
-            "paired_digits_fusion": 16, "selective_copy_gating": 12})  # fmt: skip
+FULL = Mode(
+    3,
+    20,
+    (256, 1024, 4096),
+    {
+        "sign_product_poly": 30,
+        "friedman_poly": 20,
+        "paired_digits_fusion": 16,
+        "selective_copy_gating": 12,
+    },
+)
 QUICK = Mode(1, 2, (256, 1024), {"sign_product_poly": 6, "friedman_poly": 6})
 
 _DATA: dict[str, Any] = {}
@@ -127,18 +136,32 @@ output: head
 objectives: {{{metric}: max}}
 """
 TASKS = {
-    "sign_product": {"d": 8, "out": 2, "metric": "accuracy", "epochs": 20, "batch": 128,
-                     "ref": {1: 0.49, 2: 0.51, 3: 0.94, 4: 0.92}},
-    "friedman": {"d": 10, "out": 1, "metric": "r2", "epochs": 40, "batch": 64,
-                 "ref": {1: 0.74, 2: 0.91, 3: 0.98, 4: 0.98}},
-}  # fmt: skip
+    "sign_product": {
+        "d": 8,
+        "out": 2,
+        "metric": "accuracy",
+        "epochs": 20,
+        "batch": 128,
+        "ref": {1: 0.49, 2: 0.51, 3: 0.94, 4: 0.92},
+    },
+    "friedman": {
+        "d": 10,
+        "out": 1,
+        "metric": "r2",
+        "epochs": 40,
+        "batch": 64,
+        "ref": {1: 0.74, 2: 0.91, 3: 0.98, 4: 0.98},
+    },
+}
 RANK = 16
 
 
 def mlp_hidden_matching(params: int, d: int, out: int) -> int:
     """Hidden width of ``linear(d->h) relu linear(h->h) + head(h->out)`` closest to ``params``
     for the MLP node ``mlp(hidden=h, out=h)``."""
-    best = min(range(2, 400), key=lambda h: abs((d + 1) * h + (h + 1) * h + (h + 1) * out - params))
+    best = min(
+        range(2, 400), key=lambda h: abs((d + 1) * h + (h + 1) * h + (h + 1) * out - params)
+    )
     return best
 
 
@@ -146,20 +169,26 @@ def poly_models(task: str) -> list[tuple[str, str]]:
     t = TASKS[task]
     models = [("linear model", "  id: {op: identity, in: x}")]
     for deg in (1, 2, 3, 4):
-        models.append((f"poly_ccp degree {deg}", f"  l1: {{op: poly_ccp, in: x, degree: {deg}, "
-                       f"rank: {RANK}, out: {RANK}}}"))  # fmt: skip
+        models.append(
+            (
+                f"poly_ccp degree {deg}",
+                f"  l1: {{op: poly_ccp, in: x, degree: {deg}, rank: {RANK}, out: {RANK}}}",
+            )
+        )
     ccp3 = arch_of(_vector(task, models[3][1])).graph.totals()["params"]
     h = mlp_hidden_matching(ccp3, t["d"], t["out"])
-    models.append((f"ReLU MLP, matched params (h={h})",
-                   f"  l1: {{op: mlp, in: x, hidden: {h}, out: {h}}}"))  # fmt: skip
+    models.append(
+        (f"ReLU MLP, matched params (h={h})", f"  l1: {{op: mlp, in: x, hidden: {h}, out: {h}}}")
+    )
     models.append(("ReLU MLP, h=64", "  l1: {op: mlp, in: x, hidden: 64, out: 64}"))
     return models
 
 
 def _vector(task: str, body: str) -> str:
     t = TASKS[task]
-    return VECTOR.format(dataset=task, body=body, **{k: t[k] for k in
-                         ("d", "out", "metric", "epochs", "batch")})  # fmt: skip
+    return VECTOR.format(
+        dataset=task, body=body, **{k: t[k] for k in ("d", "out", "metric", "epochs", "batch")}
+    )
 
 
 def poly_section(mode: Mode) -> tuple[str, list[str]]:
@@ -181,24 +210,44 @@ def poly_section(mode: Mode) -> tuple[str, list[str]]:
         deg = int(label[-1]) if label.startswith("poly_ccp") else None
         ref_s = TASKS["sign_product"]["ref"].get(deg, "") if deg else ""
         ref_f = TASKS["friedman"]["ref"].get(deg, "") if deg else ""
-        rows.append([label if i < 5 else f"{label} / {fr_labels[i].split('(')[-1][:-1]}",
-                     fmt(s), str(ref_s), f"{s['params']:,}", f"{s['ms']:.3f}",
-                     fmt(f), str(ref_f), f"{f['params']:,}"])  # fmt: skip
+        rows.append(
+            [
+                label if i < 5 else f"{label} / {fr_labels[i].split('(')[-1][:-1]}",
+                fmt(s),
+                str(ref_s),
+                f"{s['params']:,}",
+                f"{s['ms']:.3f}",
+                fmt(f),
+                str(ref_f),
+                f"{f['params']:,}",
+            ]
+        )
     for task, metric in (("sign_product", "accuracy"), ("friedman", "R²")):
         r = results[task]
         ccp3 = r["poly_ccp degree 3"]
         mlp = next(v for k, v in r.items() if "matched" in k)
         lin = r["linear model"]
-        verdict = "beats" if ccp3["mean"] > mlp["mean"] + 0.005 else (
-            "ties with" if abs(ccp3["mean"] - mlp["mean"]) <= 0.005 else "loses to")
+        verdict = (
+            "beats"
+            if ccp3["mean"] > mlp["mean"] + 0.005
+            else ("ties with" if abs(ccp3["mean"] - mlp["mean"]) <= 0.005 else "loses to")
+        )
         notes.append(
             f"- `{task}`: activation-free CCP of degree 3 reaches {metric} {ccp3['mean']:.3f} "
             f"(linear model {lin['mean']:.3f}) and {verdict} a ReLU MLP of matched parameter "
             f"count ({mlp['mean']:.3f}, {mlp['params']:,} vs {ccp3['params']:,} params); "
             f"its latency is {ccp3['ms']:.3f} ms vs the MLP's {mlp['ms']:.3f} ms."
         )
-    head = ["model", "sign_product acc", "reference", "params", "latency ms",
-            "friedman R²", "reference", "params"]  # fmt: skip
+    head = [
+        "model",
+        "sign_product acc",
+        "reference",
+        "params",
+        "latency ms",
+        "friedman R²",
+        "reference",
+        "params",
+    ]
     text = [
         "### Polynomial nets without activations",
         "",
@@ -309,21 +358,33 @@ def mixer_section(mode: Mode) -> tuple[str, list[str]]:
     for t in mode.lengths:
         log(f"mixers: latency at T={t}")
         lat[t] = latencies([arch_of(MIXER.format(t=t, epochs=1, mix=m)) for _, m in MIXERS])
-    head = ["mixer", f"accuracy (T=40, {mode.assoc_epochs} epochs)", "params",
-            *(f"ms at T={t}" for t in mode.lengths)]  # fmt: skip
+    head = [
+        "mixer",
+        f"accuracy (T=40, {mode.assoc_epochs} epochs)",
+        "params",
+        *(f"ms at T={t}" for t in mode.lengths),
+    ]
     rows = [
-        [label, f"{acc[label]['mean']:.3f}", f"{acc[label]['params']:,}",
-         *(f"{lat[t][i]:.2f}" for t in mode.lengths)]
+        [
+            label,
+            f"{acc[label]['mean']:.3f}",
+            f"{acc[label]['params']:,}",
+            *(f"{lat[t][i]:.2f}" for t in mode.lengths),
+        ]
         for i, (label, _) in enumerate(MIXERS)
-    ]  # fmt: skip
+    ]
     att, aft = acc[MIXERS[0][0]]["mean"], acc[MIXERS[1][0]]["mean"]
     t_max = mode.lengths[-1]
     speed = lat[t_max][0] / lat[t_max][1]
     notes = [
         f"- `assoc_recall`: aft_simple reaches accuracy {aft:.3f} against attention's {att:.3f} "
-        + ("(it matches attention)" if aft >= att - 0.02 else "(it does **not** match "
-           "attention: AFT-simple's query only gates a global, query-independent average of "
-           "the values, so it cannot look a key up)")
+        + (
+            "(it matches attention)"
+            if aft >= att - 0.02
+            else "(it does **not** match "
+            "attention: AFT-simple's query only gates a global, query-independent average of "
+            "the values, so it cannot look a key up)"
+        )
         + f"; at T = {t_max} it is {speed:.1f}× faster than attention."
     ]
     text = [
@@ -362,8 +423,9 @@ def search_section(mode: Mode, img: Path | None) -> tuple[str, list[str]]:
             space = hadnas.load_space(path)
             log(f"search: {stem} ({trials} trials)")
             t0 = time.perf_counter()
-            result = hadnas.search(space, hadnas.SearchConfig(trials=trials, runs_dir=tmp,
-                                                              progress=False))  # fmt: skip
+            result = hadnas.search(
+                space, hadnas.SearchConfig(trials=trials, runs_dir=tmp, progress=False)
+            )
             secs = time.perf_counter() - t0
             summary = result.summary
             objs = [o["metric"] for o in summary["objectives"]]
@@ -379,29 +441,51 @@ def search_section(mode: Mode, img: Path | None) -> tuple[str, list[str]]:
             if space.name in tables:
                 true_front = reference(load_table(space.name)).front
             if img is not None:
-                _plot_search(space.name, objs, done, front, true_front, main_choice,
-                             img / f"finds_{space.name}_front.png")  # fmt: skip
+                _plot_search(
+                    space.name,
+                    objs,
+                    done,
+                    front,
+                    true_front,
+                    main_choice,
+                    img / f"finds_{space.name}_front.png",
+                )
                 arch_yaml = result.run_dir / "trials" / str(winner["number"]) / "arch.yaml"
                 arch = hadnas.load_space(arch_yaml).architecture()
-                hadnas.viz.draw_graph(arch.graph, img / f"finds_{space.name}_winner.png",
-                                      title=f"{space.name}: trial {winner['number']}")  # fmt: skip
+                hadnas.viz.draw_graph(
+                    arch.graph,
+                    img / f"finds_{space.name}_winner.png",
+                    title=f"{space.name}: trial {winner['number']}",
+                )
             out += [f"#### {space.name} ({trials} trials, {secs:.0f} s)", ""]
             if img is not None:
-                out += [f"![front](img/finds_{space.name}_front.png) "
-                        f"![winner](img/finds_{space.name}_winner.png)", ""]  # fmt: skip
-            rows = [[str(t["number"]), _choice_text(t["params"]),
-                     *(_num(v) for v in t["values"])] for t in front]  # fmt: skip
+                out += [
+                    f"![front](img/finds_{space.name}_front.png) "
+                    f"![winner](img/finds_{space.name}_winner.png)",
+                    "",
+                ]
+            rows = [
+                [str(t["number"]), _choice_text(t["params"]), *(_num(v) for v in t["values"])]
+                for t in front
+            ]
             out += [_md(["trial", "architecture", *objs], rows), ""]
             ranked = sorted(best_per_op.items(), key=lambda kv: -kv[1])
-            out.append(f"Best {objs[0]} per `{main_choice}`: "
-                       + ", ".join(f"{op} {v:.3f}" for op, v in ranked) + ".")  # fmt: skip
+            out.append(
+                f"Best {objs[0]} per `{main_choice}`: "
+                + ", ".join(f"{op} {v:.3f}" for op, v in ranked)
+                + "."
+            )
             if true_front is not None:
                 best_true = max(f[objs[0]] for f in true_front)
-                out.append(f" The table's best {objs[0]} over all {len(load_table(space.name))}"
-                           f" architectures is {best_true:.3f}.")  # fmt: skip
+                out.append(
+                    f" The table's best {objs[0]} over all {len(load_table(space.name))}"
+                    f" architectures is {best_true:.3f}."
+                )
             out.append("")
-            notes.append(f"- `{space.name}`: winner (best {objs[0]} on the front) is trial "
-                         f"{winner['number']}: {_choice_text(winner['params'])}.")  # fmt: skip
+            notes.append(
+                f"- `{space.name}`: winner (best {objs[0]} on the front) is trial "
+                f"{winner['number']}: {_choice_text(winner['params'])}."
+            )
     return "\n".join(out), notes
 
 
@@ -418,9 +502,15 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.4g}"
 
 
-def _plot_search(name: str, objs: list[str], done: list[dict[str, Any]],
-                 front: list[dict[str, Any]], true_front: list[dict[str, Any]] | None,
-                 choice: str, path: Path) -> None:  # fmt: skip
+def _plot_search(
+    name: str,
+    objs: list[str],
+    done: list[dict[str, Any]],
+    front: list[dict[str, Any]],
+    true_front: list[dict[str, Any]] | None,
+    choice: str,
+    path: Path,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -435,12 +525,22 @@ def _plot_search(name: str, objs: list[str], done: list[dict[str, Any]],
         pts = [t["values"] for t in done if str(t["params"].get(choice)) == op]
         ax.scatter([p[1] for p in pts], [p[0] for p in pts], s=22, color=cmap(i), label=op)
     fr = sorted(front, key=lambda t: t["values"][1])
-    ax.plot([t["values"][1] for t in fr], [t["values"][0] for t in fr], "r-", lw=1.5,
-            label="search's front")  # fmt: skip
+    ax.plot(
+        [t["values"][1] for t in fr],
+        [t["values"][0] for t in fr],
+        "r-",
+        lw=1.5,
+        label="search's front",
+    )
     if true_front:
         tf = sorted(true_front, key=lambda f: f[objs[1]])
-        ax.plot([f[objs[1]] for f in tf], [f[objs[0]] for f in tf], "k--", lw=1,
-                label="true front (hadnas-bench table)")  # fmt: skip
+        ax.plot(
+            [f[objs[1]] for f in tf],
+            [f[objs[0]] for f in tf],
+            "k--",
+            lw=1,
+            label="true front (hadnas-bench table)",
+        )
     if objs[1] in ("params", "flops"):
         ax.set_xscale("log")
     ax.set_xlabel(objs[1])
@@ -465,7 +565,9 @@ def replace_section(path: Path, name: str, body: str, title: str) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else f"# {title}\n\n"
     block = f"{begin}\n{body.rstrip()}\n{end}"
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-    text = pattern.sub(lambda _: block, text) if begin in text else text.rstrip() + f"\n\n{block}\n"
+    text = (
+        pattern.sub(lambda _: block, text) if begin in text else text.rstrip() + f"\n\n{block}\n"
+    )
     path.write_text(text, encoding="utf-8")
 
 
@@ -482,8 +584,11 @@ def main(argv: list[str] | None = None) -> int:
         img.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     sections, notes = [], []
-    for name, fn in (("poly", poly_section), ("fusion", fusion_section),
-                     ("mixers", mixer_section)):  # fmt: skip
+    for name, fn in (
+        ("poly", poly_section),
+        ("fusion", fusion_section),
+        ("mixers", mixer_section),
+    ):
         if name in parts:
             text, n = fn(mode)
             sections.append(text)
@@ -492,17 +597,21 @@ def main(argv: list[str] | None = None) -> int:
         text, n = search_section(mode, img)
         sections.append(text)
         notes += n
-    cmd = "python benchmarks/what_search_finds.py --write-docs" + (" --quick" if args.quick else "")
-    body = "\n".join([
-        "## What the search finds",
-        "",
-        f"Regenerate: `{cmd}` ({time.perf_counter() - t0:.0f} s on this run's machine). "
-        "Summary first, details below.",
-        "",
-        *notes,
-        "",
-        *sections,
-    ])  # fmt: skip
+    cmd = "python benchmarks/what_search_finds.py --write-docs" + (
+        " --quick" if args.quick else ""
+    )
+    body = "\n".join(
+        [
+            "## What the search finds",
+            "",
+            f"Regenerate: `{cmd}` ({time.perf_counter() - t0:.0f} s on this run's machine). "
+            "Summary first, details below.",
+            "",
+            *notes,
+            "",
+            *sections,
+        ]
+    )
     print(body)
     if args.write_docs:
         replace_section(DOCS, SECTION, body, "Benchmarks")

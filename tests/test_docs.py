@@ -78,8 +78,9 @@ def shrink(command: str) -> str:
     """Cut budgets in a ``hadnas`` command line so a doc page runs in seconds."""
     for flag, cap in SHRINK:
         pattern = re.compile(rf"({re.escape(flag)}[ =])(\d+)")
-        command = pattern.sub(lambda m, cap=cap: f"{m.group(1)}{min(int(m.group(2)), cap)}",
-                              command)  # fmt: skip
+        command = pattern.sub(
+            lambda m, cap=cap: f"{m.group(1)}{min(int(m.group(2)), cap)}", command
+        )
     return command
 
 

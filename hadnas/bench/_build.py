@@ -152,7 +152,8 @@ def build_table(
         previous = load_table(output)
         done = {e.key: e for e in previous.entries}
         before = float(previous.meta.get("build_seconds", 0.0)) - float(
-            previous.meta.get("latency", {}).get("seconds", 0.0))
+            previous.meta.get("latency", {}).get("seconds", 0.0)
+        )
     base_dir = str(Path(spec.file).parent)
     threads = torch.get_num_threads()
     torch.set_num_threads(int(spec.search.threads))
@@ -162,16 +163,24 @@ def build_table(
         "space_file": spec.file,
         "command": command or f"hadnas bench build {spec.file} -o {output}",
         "architectures": len(archs),
-        "train": {"seed": seed, "data_seed": spec.search.seed, "threads": spec.search.threads,
-                  "note": "one training run per architecture, the space's task block"},
-        "latency": {"protocol": f"hadnas.latency.measure_many, interleaved chunks of {chunk} "
-                    "plus a reference model (the first architecture); latency_ms = median over "
-                    f"{passes} passes of the ratio to the reference x its median ms",
-                    **dataclasses.asdict(spec.latency)},
-        "machine": {"fingerprint": fingerprint(spec.latency.threads).to_dict(),
-                    "platform": platform.platform()},
+        "train": {
+            "seed": seed,
+            "data_seed": spec.search.seed,
+            "threads": spec.search.threads,
+            "note": "one training run per architecture, the space's task block",
+        },
+        "latency": {
+            "protocol": f"hadnas.latency.measure_many, interleaved chunks of {chunk} "
+            "plus a reference model (the first architecture); latency_ms = median over "
+            f"{passes} passes of the ratio to the reference x its median ms",
+            **dataclasses.asdict(spec.latency),
+        },
+        "machine": {
+            "fingerprint": fingerprint(spec.latency.threads).to_dict(),
+            "platform": platform.platform(),
+        },
         "versions": {"hadnas": hadnas.__version__, "torch": torch.__version__},
-    }  # fmt: skip
+    }
     results: dict[str, BenchEntry] = {}
     keys = [choice_key(dict(a.params)) for a in archs]
 
@@ -187,8 +196,9 @@ def build_table(
                 results[key] = done[key]
                 continue
             status, metrics = train_one(arch, data, seed)
-            results[key] = BenchEntry(dict(arch.params), {**arch.graph.totals(), **metrics},
-                                      status)  # fmt: skip
+            results[key] = BenchEntry(
+                dict(arch.params), {**arch.graph.totals(), **metrics}, status
+            )
             if progress is not None:
                 progress(n, len(archs), results[key])
             if n % save_every == 0:

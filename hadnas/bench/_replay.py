@@ -74,8 +74,8 @@ def parse_constraint(text: str) -> ConstraintSpec:
 
 def _space_for(table: BenchTable, sampler: str) -> SearchSpace:
     spec = table.space.spec
-    return SearchSpace(dataclasses.replace(spec, search=dataclasses.replace(spec.search,
-                                                                            sampler=sampler)))  # fmt: skip
+    search = dataclasses.replace(spec.search, sampler=sampler)
+    return SearchSpace(dataclasses.replace(spec, search=search))
 
 
 def replay(
@@ -88,13 +88,13 @@ def replay(
 ) -> SamplerRun:
     """Run one study per seed with ``sampler``; ``constraints`` default to the space's own."""
     import optuna
+    import torch
     from optuna.exceptions import ExperimentalWarning
     from optuna.trial import TrialState
 
     from hadnas.search._samplers import make_sampler
 
     space = _space_for(table, sampler)
-    objectives = space.spec.objectives
     cons = tuple(space.spec.constraints if constraints is None else constraints)
     known = set(table.entries[0].metrics) if table.entries else set()
     for c in cons:
@@ -104,43 +104,60 @@ def replay(
                 f"(it has: {', '.join(sorted(known))})"
             )
     pre = [c for c in cons if c.metric in PRE_TRAINING]
-    directions = [o.direction for o in objectives]
+    directions = [o.direction for o in space.spec.objectives]
     run = SamplerRun(sampler, list(seeds))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExperimentalWarning)
-        for seed in seeds:
-            study = optuna.create_study(
-                directions=directions,
-                sampler=make_sampler(space, trials=trials, seed=seed),
-            )
-            records: list[TrialRecord] = []
-            for _ in range(trials):
-                trial = study.ask()
-                arch = space.suggest(trial)
-                entry = table.lookup(arch.params)
-                before = {k: v for k, v in entry.metrics.items() if k in PRE_TRAINING}
-                if not is_feasible(constraint_values(pre, before)):
-                    for k, v in constraint_values(cons, before).items():
-                        trial.set_constraint(k, v)
-                    values = objective_values(objectives, before, placeholder=True)
-                    study.tell(trial, values)
-                    records.append(TrialRecord(entry.key, None, False, False))
-                    continue
-                if not entry.ok:
-                    study.tell(trial, state=TrialState.FAIL)
-                    records.append(TrialRecord(entry.key, None, False, True, failed=True))
-                    continue
-                after = constraint_values(cons, entry.metrics)
-                for k, v in after.items():
-                    trial.set_constraint(k, v)
-                values = objective_values(objectives, entry.metrics)
-                study.tell(trial, values)
-                records.append(TrialRecord(entry.key, values, is_feasible(after), True))
-            run.trials.append(records)
+    threads = torch.get_num_threads()
+    # GPSampler fits its GPs with torch: one thread is ~8x faster than two on a busy 2-core box
+    torch.set_num_threads(1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            for seed in seeds:
+                study = optuna.create_study(
+                    directions=directions, sampler=make_sampler(space, trials=trials, seed=seed)
+                )
+                records = []
+                for _ in range(trials):
+                    trial = study.ask()
+                    record, values = _evaluate(table, space.suggest(trial), trial, pre, cons)
+                    if values is None:
+                        study.tell(trial, state=TrialState.FAIL)
+                    else:
+                        study.tell(trial, values)
+                    records.append(record)
+                run.trials.append(records)
+    finally:
+        torch.set_num_threads(threads)
     run.seconds = time.perf_counter() - start
     return run
+
+
+def _evaluate(
+    table: BenchTable,
+    arch: Any,
+    trial: Any,
+    pre: Sequence[ConstraintSpec],
+    cons: Sequence[ConstraintSpec],
+) -> tuple[TrialRecord, list[float] | None]:
+    """The trial runner's order on a table entry; ``None`` values fail the trial."""
+    objectives = table.space.spec.objectives
+    entry = table.lookup(arch.params)
+    before = {k: v for k, v in entry.metrics.items() if k in PRE_TRAINING}
+    if not is_feasible(constraint_values(pre, before)):  # never trained: accuracy unread
+        for k, v in constraint_values(cons, before).items():
+            trial.set_constraint(k, v)
+        return TrialRecord(entry.key, None, False, False), objective_values(
+            objectives, before, placeholder=True
+        )
+    if not entry.ok:  # training diverged when the table was built
+        return TrialRecord(entry.key, None, False, True, failed=True), None
+    after = constraint_values(cons, entry.metrics)
+    for k, v in after.items():
+        trial.set_constraint(k, v)
+    values = objective_values(objectives, entry.metrics)
+    return TrialRecord(entry.key, values, is_feasible(after), True), values
 
 
 @dataclass(frozen=True)
@@ -179,8 +196,12 @@ def curves(run: SamplerRun, ref: Reference) -> np.ndarray:
     """Hypervolume after each trial, ``(seeds, trials)``; only feasible trained trials count."""
     return np.array(
         [
-            hv_curve([ref.scale(np.array([r.values]))[0] if r.feasible and r.values else None
-                      for r in records])  # fmt: skip
+            hv_curve(
+                [
+                    ref.scale(np.array([r.values]))[0] if r.feasible and r.values else None
+                    for r in records
+                ]
+            )
             for records in run.trials
         ]
     )

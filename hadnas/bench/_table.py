@@ -98,8 +98,11 @@ class BenchTable:
 
     def to_json(self) -> str:
         """One entry per line, so a rebuilt table diffs line by line."""
-        head = json.dumps({"format": FORMAT, **dict(self.meta), "space_yaml": self.space_yaml},
-                          indent=1, sort_keys=False)  # fmt: skip
+        head = json.dumps(
+            {"format": FORMAT, **dict(self.meta), "space_yaml": self.space_yaml},
+            indent=1,
+            sort_keys=False,
+        )
         rows = ",\n".join("  " + json.dumps(e.to_dict(), sort_keys=True) for e in self.entries)
         return head[:-2] + ',\n "entries": [\n' + rows + "\n ]\n}\n"
 

@@ -70,8 +70,11 @@ def _list() -> int:
 
     for name in list_tables():
         table = load_table(name)
-        objectives = ", ".join(f"{o.metric} {o.direction[:3]}" for o in table.space.spec.objectives)
-        print(f"{name}: {len(table)} architectures; {objectives}; from {table.meta.get('space_file')}")
+        objectives = ", ".join(
+            f"{o.metric} {o.direction[:3]}" for o in table.space.spec.objectives
+        )
+        source = table.meta.get("space_file")
+        print(f"{name}: {len(table)} architectures; {objectives}; from {source}")
     return 0
 
 
@@ -93,8 +96,10 @@ def _build(args: argparse.Namespace, source: str) -> int:
         if args.quiet or (done % 25 and done != n):
             return
         rate = (time.perf_counter() - t0) / done
-        print(f"  trained {done}/{n}  ({rate:.2f} s each, {rate * (n - done):.0f} s left)",
-              flush=True)  # fmt: skip
+        print(
+            f"  trained {done}/{n}  ({rate:.2f} s each, {rate * (n - done):.0f} s left)",
+            flush=True,
+        )
         if done == n:
             print("  measuring latency (3 interleaved passes with a reference model)", flush=True)
 
@@ -109,8 +114,10 @@ def _build(args: argparse.Namespace, source: str) -> int:
         progress=progress,
     )
     failed = sum(not e.ok for e in table.entries)
-    print(f"wrote {args.output}: {len(table)} architectures ({failed} diverged) in "
-          f"{table.meta['build_seconds']:.0f} s")  # fmt: skip
+    print(
+        f"wrote {args.output}: {len(table)} architectures ({failed} diverged) in "
+        f"{table.meta['build_seconds']:.0f} s"
+    )
     return 0
 
 
@@ -154,17 +161,20 @@ def _replay(args: argparse.Namespace, source: str) -> int:
         goals = goal_check(figures, samplers[0])
         if goals is not None and samplers[0] != "random":
             gap, reach = goals["gap"], goals["reach"]
-            print(f"goals for {samplers[0]}: gap <= 0.85 x random's: {'met' if gap else 'NOT met'}"
-                  f"; random's final HV within 85 % of the budget: "
-                  f"{'met' if reach else 'NOT met'}")  # fmt: skip
+            print(
+                f"goals for {samplers[0]}: gap <= 0.85 x random's: {'met' if gap else 'NOT met'}"
+                f"; random's final HV within 85 % of the budget: "
+                f"{'met' if reach else 'NOT met'}"
+            )
     if args.json:
         out = {
             "table": table.name,
             "trials": args.trials,
             "seeds": args.seeds,
             "true_hv": ref.hv,
-            "samplers": {k: {**vars(v), "reach_median": v.reach_median} for k, v in
-                         figures.items()},  # fmt: skip
+            "samplers": {
+                k: {**vars(v), "reach_median": v.reach_median} for k, v in figures.items()
+            },
         }
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(out, fh, indent=1, default=float)
@@ -185,5 +195,7 @@ def _print(table: Any, ref: Any, figures: Any, args: Any, head: list[str], rows:
     for row in rows:
         out.add_row(*row)
     Console(width=max(100, len(title) + 4)).print(out)
-    print("HV gap: 1 - HV/HV(true front), objectives scaled to [0, 1] over the table, "
-          "reference point 1.1")  # fmt: skip
+    print(
+        "HV gap: 1 - HV/HV(true front), objectives scaled to [0, 1] over the table, "
+        "reference point 1.1"
+    )

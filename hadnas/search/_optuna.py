@@ -59,7 +59,7 @@ class OptunaBackend(BaseSearchBackend):
         folder, info = prepare_folder(self.space, self.config, self.name)
         spec = self.space.spec
         storage = open_storage(info["storage"], workers=self.config.workers)
-        directions = [o.direction for o in spec.objectives]
+        directions: list[Any] = [o.direction for o in spec.objectives]
         study = optuna.create_study(
             study_name=info["study_name"],
             storage=storage,

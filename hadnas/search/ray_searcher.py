@@ -286,6 +286,8 @@ class HadnasOptunaSearch(OptunaSearch):
             return out
         if not result:
             return None
+        self._report(trial_id, result)  # the epoch that got the trial stopped
+        history = self._histories.get(trial_id, [])
         metrics = {**self._static_metrics(trial), **_prefixed(result, "metrics/")}
         metrics["epochs_run"] = int(result.get(EPOCH_KEY, 0))
         constraints = constraint_values(self._space_obj.spec.constraints, metrics)
@@ -349,7 +351,9 @@ def make_scheduler(
         return OptunaPrunerScheduler(searcher)
     obj = space.spec.objectives[0]
     mode = "max" if obj.direction == "maximize" else "min"
-    max_t = max_epochs(space)
+    # one above the last epoch: at max_t Ray stops a trial outright, which would cut off the
+    # final result of every trial that trained to the end
+    max_t = max_epochs(space) + 1
     if name == "asha":
         return ASHAScheduler(
             time_attr=EPOCH_KEY, metric=OBJECTIVE_KEY, mode=mode, max_t=max_t, grace_period=1

@@ -34,7 +34,9 @@ def fake_metrics(params: dict) -> dict[str, float]:
     op = params["l1.choice"]
     degree = params.get("l1.poly_ccp.degree", 1)
     rank = params.get("l1.poly_ccp.rank", 0)
-    acc = {"linear": 0.5, "mlp": 0.8 + width / 1000}.get(op, 0.5 + 0.1 * (degree >= 3) * (4 + rank / 8))
+    acc = {"linear": 0.5, "mlp": 0.8 + width / 1000}.get(
+        op, 0.5 + 0.1 * (degree >= 3) * (4 + rank / 8)
+    )
     latency = 0.01 * (1 + width / 16) * (degree + (op == "mlp")) + 0.001 * rank
     return {"accuracy": acc, "latency_ms": latency, "params": 10 * width * (degree + rank)}
 
@@ -45,8 +47,9 @@ def make_table(failed_key: str | None = None) -> BenchTable:
     for arch in enumerate_architectures(space):
         entry = BenchEntry(dict(arch.params), fake_metrics(dict(arch.params)))
         if entry.key == failed_key:
-            entry = BenchEntry(entry.choices, {"params": entry.metrics["params"],
-                                               "latency_ms": 0.01}, "failed")
+            entry = BenchEntry(
+                entry.choices, {"params": entry.metrics["params"], "latency_ms": 0.01}, "failed"
+            )
         entries.append(entry)
     return BenchTable(SPACE, tuple(entries), {"space": "synth", "complete": True})
 

@@ -16,8 +16,8 @@ from hadnas.bench import (
 )
 from hadnas.exceptions import HadnasError
 from hadnas.space import load_space
-from tests.bench_tests.conftest import N_ARCHS, SPACE
 from tests._helpers import TINY
+from tests.bench_tests.conftest import N_ARCHS, SPACE
 
 
 def test_enumerates_every_architecture_once_with_real_parameter_names() -> None:

@@ -71,7 +71,9 @@ def test_stats_compare_samplers_against_random(table: BenchTable) -> None:
     assert r.infeasible_share == 0.0 and r.infeasible_trained == 0
     assert len(r.curve_median) == 20
     assert set(goal_check(figures)) == {"gap", "reach"}
-    assert ref.front and ref.front == sorted(ref.front, key=lambda f: (f["accuracy"], f["latency_ms"]))
+    assert ref.front and ref.front == sorted(
+        ref.front, key=lambda f: (f["accuracy"], f["latency_ms"])
+    )
 
 
 def test_constraint_parsing_and_errors(table: BenchTable) -> None:
