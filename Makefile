@@ -33,7 +33,8 @@ setup: $(VENV)/.installed
 
 demo: setup
 	$(BIN)/hadnas validate search_spaces/*.yaml
-	$(BIN)/hadnas search $(DEMO_SPACE) --trials $(DEMO_TRIALS) --runs-dir $(RUNS) --resume
+	$(BIN)/hadnas search $(DEMO_SPACE) --trials $(DEMO_TRIALS) --runs-dir $(RUNS) \
+		$$([ -f $(RUNS)/digits-gated-poly/run.json ] && echo --resume)
 	$(BIN)/hadnas report $(RUNS)/digits-gated-poly
 	$(BIN)/hadnas export $(RUNS)/digits-gated-poly --best -o $(RUNS)/digits-gated-poly/export
 	@echo "Run folder: $(RUNS)/digits-gated-poly (pareto.png, summary.json, export/)"

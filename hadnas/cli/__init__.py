@@ -44,7 +44,23 @@ def make_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+    for command in sub.choices.values():  # `hadnas search X -q` works as well as `hadnas -q ...`
+        _add_common(command)
     return parser
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    known = {opt for action in parser._actions for opt in action.option_strings}
+    if "-q" not in known:
+        parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                            help="only print errors")  # fmt: skip
+    if "-v" not in known:
+        parser.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                            help="more logging")  # fmt: skip
+    for action in parser._actions:  # nested commands (e.g. `hadnas latency measure`)
+        if isinstance(action, argparse._SubParsersAction):
+            for nested in action.choices.values():
+                _add_common(nested)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
