@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -59,7 +60,8 @@ def main() -> None:
             x = torch.randn(batch, 64)
             with torch.inference_mode():
                 assert torch.equal(built(x), hand(x))
-                a, b = interleaved([lambda: built(x), lambda: hand(x)], rounds=args.rounds)
+                calls = [partial(built, x), partial(hand, x)]
+                a, b = interleaved(calls, rounds=args.rounds)
             r, lo, hi = ratio_ci(a, b)
             if batch == 1:
                 worst = max(worst, r)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,15 @@ def _export_one(
         epochs = arch.task.get("epochs")
         meta["weights"] = f"trained during the search (trial {rec.number}, {_epochs(epochs)})"
         meta["trained_by_hadnas"] = True
-        return export(arch, target, state, metadata=meta)
+        from hadnas.export._train import PREPROCESS_FILE
+
+        stats = rec.folder / PREPROCESS_FILE
+        if stats.is_file():  # the input standardisation the weights were trained with
+            meta["preprocessing"] = PREPROCESS_FILE
+        out = export(arch, target, state, metadata=meta)
+        if stats.is_file():
+            shutil.copyfile(stats, out / PREPROCESS_FILE)
+        return out
     log.warning(
         "trial %d has no saved weights; exporting fresh weights (use --retrain EPOCHS "
         "to train them)",

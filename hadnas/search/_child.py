@@ -176,6 +176,12 @@ class TrialProcess:
             state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
             Path(job["weights"]).parent.mkdir(parents=True, exist_ok=True)
             save_file(state, job["weights"])
+            from hadnas.export._train import PREPROCESS_FILE, _input_stats
+
+            stats = _input_stats(data, arch)  # exports need the training standardisation
+            if stats:
+                save_file(stats, str(Path(job["weights"]).with_name(PREPROCESS_FILE)),
+                          metadata={"format": "pt"})  # fmt: skip
             metrics["save_seconds"] = time.perf_counter() - t4
         return "done"
 
