@@ -49,8 +49,8 @@ test-all: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check hadnas tests benchmarks
-	$(BIN)/ruff format --check hadnas tests benchmarks
+	$(BIN)/ruff check hadnas tests benchmarks examples
+	$(BIN)/ruff format --check hadnas tests benchmarks examples
 
 format: setup
 	$(BIN)/ruff format hadnas tests benchmarks
