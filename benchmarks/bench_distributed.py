@@ -3,7 +3,7 @@ Ray, side by side in one run), and Ray's fixed cost per trial with and without a
 
 Goal (issue 5): 2 concurrent trials give >= 1.6x the trials per minute of 1, on 2 cores.
 
-    python benchmarks/bench_distributed.py --quick     # about 5 minutes on 2 cores
+    python benchmarks/bench_distributed.py --quick     # about 5 minutes on 2 idle cores
     python benchmarks/bench_distributed.py             # more trials, longer ones
 
 The same small space (sklearn digits, a width and a block choice, random sampler, seed 0) runs
@@ -19,6 +19,7 @@ trial process; without, every trial pays for a new actor and a new trial process
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -100,12 +101,13 @@ def main() -> int:
     parser.add_argument("--trials", type=int, help="trials per configuration")
     parser.add_argument("--epochs", type=int, help="training epochs per trial")
     args = parser.parse_args()
-    trials = args.trials or (8 if args.quick else 16)
-    epochs = args.epochs or (40 if args.quick else 80)
+    trials = args.trials or (10 if args.quick else 20)
+    epochs = args.epochs or (120 if args.quick else 240)
     no_reuse_trials = 3 if args.quick else 5
     from hadnas.search.ray_backend import RayBackend
     from hadnas.search.ray_cluster import ray_session
 
+    load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="hadnas-bench-") as tmp:
         path = Path(tmp) / "space.yaml"
         path.write_text(SPACE.format(epochs=epochs))
@@ -125,7 +127,11 @@ def main() -> int:
                                 name="ray-no-reuse")  # fmt: skip
             finally:
                 RayBackend.reuse_actors = True
-    print(f"\n{trials} trials of {epochs} epochs per row (digits); 2 CPU cores\n")
+    load1 = os.getloadavg()[0]
+    print(
+        f"\n{trials} trials of {epochs} epochs per row (digits); {os.cpu_count()} CPU cores; "
+        f"1-min load average {load0:.1f} before, {load1:.1f} after (others' work counts)\n"
+    )
     print(f"{'backend':8} {'at once':>7} {'trials':>6} {'wall s':>7} {'trials/min':>10} "
           f"{'steady/min':>10} {'x vs 1':>6}")  # fmt: skip
     base: dict[str, float] = {}

@@ -38,6 +38,7 @@ import hadnas
 from hadnas.latency import make_inputs, measure_many
 from hadnas.spec import LatencySpec
 from hadnas.tasks import load_dataset, prepare, train_and_evaluate
+from hadnas.viz import draw_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -167,7 +168,7 @@ def mlp_hidden_matching(params: int, d: int, out: int) -> int:
 
 def poly_models(task: str) -> list[tuple[str, str]]:
     t = TASKS[task]
-    models = [("linear model", "  id: {op: identity, in: x}")]
+    models = [("linear model", "  skip: {op: identity, in: x}")]
     for deg in (1, 2, 3, 4):
         models.append(
             (
@@ -191,8 +192,8 @@ def _vector(task: str, body: str) -> str:
     )
 
 
-def poly_section(mode: Mode) -> tuple[str, list[str]]:
-    rows, notes = [], []
+def poly_section(mode: Mode) -> tuple[str, list[str], list[str]]:
+    rows, notes, misses = [], [], []
     results: dict[str, dict[str, dict[str, Any]]] = {}
     for task in TASKS:
         results[task] = {}
@@ -202,31 +203,33 @@ def poly_section(mode: Mode) -> tuple[str, list[str]]:
         for (label, _), arch, ms in zip(models, archs, lat):
             log(f"poly: {task} {label}")
             results[task][label] = {**train(arch, mode.seeds), "ms": ms}
-    labels = [m[0] for m in poly_models("sign_product")]
-    fr_labels = [m[0] for m in poly_models("friedman")]
-    for i, label in enumerate(labels):
-        s = results["sign_product"][label]
-        f = results["friedman"][fr_labels[i]]
+    sign_models, fr_models = poly_models("sign_product"), poly_models("friedman")
+    for (label, _), (fr_label, _) in zip(sign_models, fr_models):
+        s, f = results["sign_product"][label], results["friedman"][fr_label]
         deg = int(label[-1]) if label.startswith("poly_ccp") else None
         ref_s = TASKS["sign_product"]["ref"].get(deg, "") if deg else ""
         ref_f = TASKS["friedman"]["ref"].get(deg, "") if deg else ""
-        rows.append(
-            [
-                label if i < 5 else f"{label} / {fr_labels[i].split('(')[-1][:-1]}",
-                fmt(s),
-                str(ref_s),
-                f"{s['params']:,}",
-                f"{s['ms']:.3f}",
-                fmt(f),
-                str(ref_f),
-                f"{f['params']:,}",
-            ]
-        )
+        if "matched" in label:
+            h_s, h_f = label.split("h=")[1][:-1], fr_label.split("h=")[1][:-1]
+            label = f"ReLU MLP, params matched to degree 3 (h = {h_s} / {h_f})"
+        row = [label, fmt(s), str(ref_s), f"{s['params']:,}", f"{s['ms']:.3f}"]
+        rows.append([*row, fmt(f), str(ref_f), f"{f['params']:,}"])
     for task, metric in (("sign_product", "accuracy"), ("friedman", "R²")):
         r = results[task]
         ccp3 = r["poly_ccp degree 3"]
         mlp = next(v for k, v in r.items() if "matched" in k)
         lin = r["linear model"]
+        if ccp3["mean"] <= mlp["mean"] + 0.005:
+            misses.append(
+                f"`{task}`: CCP of degree 3 does not beat a ReLU MLP of matched parameter count "
+                f"({metric} {ccp3['mean']:.3f} vs {mlp['mean']:.3f})."
+            )
+        if ccp3["ms"] > mlp["ms"]:
+            misses.append(
+                f"`{task}`: at batch 1 the degree-3 CCP is {ccp3['ms'] / mlp['ms']:.1f}× slower "
+                f"per call than the matched MLP ({ccp3['ms']:.3f} vs {mlp['ms']:.3f} ms): its "
+                "degree is a chain of small products, each a separate kernel."
+            )
         verdict = (
             "beats"
             if ccp3["mean"] > mlp["mean"] + 0.005
@@ -261,7 +264,7 @@ def poly_section(mode: Mode) -> tuple[str, list[str]]:
         *notes,
         "",
     ]
-    return "\n".join(text), notes
+    return "\n".join(text), notes, misses
 
 
 # ---- 2. fusion --------------------------------------------------------------------------------
@@ -280,6 +283,7 @@ objectives: {{accuracy: max}}
 """
 FUSIONS = [
     ("linear_sum (additive)", "op: linear_sum, mm_dim: 128"),
+    ("concat_mlp, hidden 64", "op: concat_mlp, hidden: 64"),
     ("concat_mlp, hidden 128", "op: concat_mlp, hidden: 128"),
     ("concat_mlp, hidden 256", "op: concat_mlp, hidden: 256"),
     ("hadamard (a ⊙ b)", "op: hadamard"),
@@ -290,7 +294,7 @@ FUSIONS = [
 ]
 
 
-def fusion_section(mode: Mode) -> tuple[str, list[str]]:
+def fusion_section(mode: Mode) -> tuple[str, list[str], list[str]]:
     archs = [arch_of(FUSION.format(fuse=f)) for _, f in FUSIONS]
     lat = latencies(archs)
     res = {}
@@ -298,14 +302,29 @@ def fusion_section(mode: Mode) -> tuple[str, list[str]]:
         log(f"fusion: {label}")
         res[label] = {**train(arch, mode.seeds), "ms": ms}
     rows = [[k, fmt(v), f"{v['params']:,}", f"{v['ms']:.3f}"] for k, v in res.items()]
-    concat = max((v for k, v in res.items() if k.startswith("concat")), key=lambda v: v["mean"])
+    concats = {k: v for k, v in res.items() if k.startswith("concat")}
     bil = {k: v for k, v in res.items() if k.split(",")[0] in ("MLB", "MFB", "MUTAN", "BLOCK")}
-    wins = [k.split(",")[0] for k, v in bil.items() if v["mean"] > concat["mean"] + 0.01]
-    losses = [k.split(",")[0] for k, v in bil.items() if v["mean"] <= concat["mean"] + 0.01]
+    wins, losses, misses = [], [], []
+    slower = []
+    for k, v in bil.items():  # against the concat fusion closest in parameter count
+        c_label, c = min(concats.items(), key=lambda kv: abs(kv[1]["params"] - v["params"]))
+        line = (
+            f"{k.split(',')[0]} {v['mean']:.3f} vs {c_label} {c['mean']:.3f} "
+            f"({v['params']:,} vs {c['params']:,} params, {v['ms']:.3f} vs {c['ms']:.3f} ms)"
+        )
+        (wins if v["mean"] > c["mean"] + 0.01 else losses).append(line)
+        if v["ms"] > c["ms"]:
+            slower.append(f"{k.split(',')[0]} {v['ms'] / c['ms']:.1f}×")
+    misses += [f"`paired_digits`: {line}, at matched parameters." for line in losses]
+    if slower:
+        misses.append(
+            "`paired_digits`: the bilinear fusion ops are slower per call than the concat "
+            f"fusion of matched size at batch 1 ({', '.join(slower)})."
+        )
     notes = [
-        f"- `paired_digits`: the best concat fusion scores {concat['mean']:.3f}; "
-        + (f"{', '.join(wins)} beat it by more than 0.01" if wins else "no bilinear op beats it")
-        + (f"; {', '.join(losses)} do not" if losses and wins else "")
+        "- `paired_digits`, at matched parameters: "
+        + (f"bilinear fusion wins: {'; '.join(wins)}" if wins else "no bilinear op wins")
+        + (f"; does not win: {'; '.join(losses)}" if losses else "")
         + f". Additive fusion (linear_sum) stays at {res[FUSIONS[0][0]]['mean']:.3f} "
         "(chance 0.1): the label needs both views jointly."
     ]
@@ -320,7 +339,7 @@ def fusion_section(mode: Mode) -> tuple[str, list[str]]:
         *notes,
         "",
     ]
-    return "\n".join(text), notes
+    return "\n".join(text), notes, misses
 
 
 # ---- 3. token mixers --------------------------------------------------------------------------
@@ -349,7 +368,7 @@ MIXERS = [
 ]
 
 
-def mixer_section(mode: Mode) -> tuple[str, list[str]]:
+def mixer_section(mode: Mode) -> tuple[str, list[str], list[str]]:
     acc = {}
     for label, mix in MIXERS:
         log(f"mixers: training {label}")
@@ -376,15 +395,27 @@ def mixer_section(mode: Mode) -> tuple[str, list[str]]:
     att, aft = acc[MIXERS[0][0]]["mean"], acc[MIXERS[1][0]]["mean"]
     t_max = mode.lengths[-1]
     speed = lat[t_max][0] / lat[t_max][1]
+    if att < 0.5:
+        verdict = "(attention has not learned the task in this budget: too few epochs to tell)"
+    elif aft >= att - 0.02:
+        verdict = "(it matches attention)"
+    else:
+        verdict = (
+            "(it does **not** match attention: AFT-simple's query only gates a global, "
+            "query-independent average of the values, so it cannot look a key up)"
+        )
+    misses = []
+    if att >= 0.5 and aft < att - 0.02:
+        misses.append(
+            f"`assoc_recall`: aft_simple ({aft:.3f}) does not match softmax attention "
+            f"({att:.3f}), though it is {speed:.1f}× faster at T = {t_max}."
+        )
+    hy = acc[MIXERS[2][0]]["mean"]
+    if att >= 0.5 and hy < att - 0.02:
+        misses.append(f"`assoc_recall`: hyena ({hy:.3f}) does not match attention either.")
     notes = [
         f"- `assoc_recall`: aft_simple reaches accuracy {aft:.3f} against attention's {att:.3f} "
-        + (
-            "(it matches attention)"
-            if aft >= att - 0.02
-            else "(it does **not** match "
-            "attention: AFT-simple's query only gates a global, query-independent average of "
-            "the values, so it cannot look a key up)"
-        )
+        + verdict
         + f"; at T = {t_max} it is {speed:.1f}× faster than attention."
     ]
     text = [
@@ -400,22 +431,23 @@ def mixer_section(mode: Mode) -> tuple[str, list[str]]:
         *notes,
         "",
     ]
-    return "\n".join(text), notes
+    return "\n".join(text), notes, misses
 
 
 # ---- 4. searches ------------------------------------------------------------------------------
-def search_section(mode: Mode, img: Path | None) -> tuple[str, list[str]]:
+def search_section(mode: Mode, img: Path | None) -> tuple[str, list[str], list[str]]:
     from hadnas.bench import list_tables, load_table, reference
 
     out = ["### What the search found", ""]
     out.append(
         "A real `hadnas search` (Optuna, the space's sampler: TPE, objectives as in the space) "
-        "per example space; the front is the search's own (feasible, complete trials). "
-        "*best per op* is the best first objective among the trials whose main choice was "
-        "that op."
+        "per example space, seed 0; the front is the search's own (feasible, complete "
+        "trials); the winner is the front's best on the first objective. *Best per op* is the "
+        "best first objective among the trials that use the op anywhere."
     )
     out.append("")
-    notes = []
+    notes: list[str] = []
+    misses: list[str] = []
     tables = set(list_tables())
     with tempfile.TemporaryDirectory() as tmp:
         for stem, trials in mode.searches.items():
@@ -423,9 +455,8 @@ def search_section(mode: Mode, img: Path | None) -> tuple[str, list[str]]:
             space = hadnas.load_space(path)
             log(f"search: {stem} ({trials} trials)")
             t0 = time.perf_counter()
-            result = hadnas.search(
-                space, hadnas.SearchConfig(trials=trials, runs_dir=tmp, progress=False)
-            )
+            config = hadnas.SearchConfig(trials=trials, runs_dir=tmp, progress=False)
+            result = hadnas.search(space, config)
             secs = time.perf_counter() - t0
             summary = result.summary
             objs = [o["metric"] for o in summary["objectives"]]
@@ -435,28 +466,17 @@ def search_section(mode: Mode, img: Path | None) -> tuple[str, list[str]]:
             main_choice = _main_choice(done)
             best_per_op: dict[str, float] = {}
             for t in done:
-                op = str(t["params"].get(main_choice, "?"))
-                best_per_op[op] = max(best_per_op.get(op, float("-inf")), t["values"][0])
-            true_front = None
-            if space.name in tables:
-                true_front = reference(load_table(space.name)).front
+                for op in _ops(t["params"]):
+                    best_per_op[op] = max(best_per_op.get(op, float("-inf")), t["values"][0])
+            table = load_table(space.name) if space.name in tables else None
+            true_front = reference(table).front if table is not None else None
             if img is not None:
-                _plot_search(
-                    space.name,
-                    objs,
-                    done,
-                    front,
-                    true_front,
-                    main_choice,
-                    img / f"finds_{space.name}_front.png",
-                )
+                png = img / f"finds_{space.name}_front.png"
+                _plot_search(space.name, objs, done, front, true_front, main_choice, png)
                 arch_yaml = result.run_dir / "trials" / str(winner["number"]) / "arch.yaml"
                 arch = hadnas.load_space(arch_yaml).architecture()
-                hadnas.viz.draw_graph(
-                    arch.graph,
-                    img / f"finds_{space.name}_winner.png",
-                    title=f"{space.name}: trial {winner['number']}",
-                )
+                title = f"{space.name}: trial {winner['number']}"
+                draw_graph(arch.graph, img / f"finds_{space.name}_winner.png", title=title)
             out += [f"#### {space.name} ({trials} trials, {secs:.0f} s)", ""]
             if img is not None:
                 out += [
@@ -470,23 +490,45 @@ def search_section(mode: Mode, img: Path | None) -> tuple[str, list[str]]:
             ]
             out += [_md(["trial", "architecture", *objs], rows), ""]
             ranked = sorted(best_per_op.items(), key=lambda kv: -kv[1])
-            out.append(
-                f"Best {objs[0]} per `{main_choice}`: "
-                + ", ".join(f"{op} {v:.3f}" for op, v in ranked)
-                + "."
-            )
-            if true_front is not None:
+            line = f"Best {objs[0]} per op: " + ", ".join(f"{op} {v:.3f}" for op, v in ranked)
+            line += "."
+            if true_front is not None and table is not None:
                 best_true = max(f[objs[0]] for f in true_front)
-                out.append(
-                    f" The table's best {objs[0]} over all {len(load_table(space.name))}"
-                    f" architectures is {best_true:.3f}."
+                had = [f for f in true_front if any(_is_hadamard(o) for o in _ops(f["choices"]))]
+                line += (
+                    f" The table's best {objs[0]} over all {len(table)} architectures is "
+                    f"{best_true:.3f}; {len(had)} of the {len(true_front)} architectures on its "
+                    "true front use a Hadamard op."
                 )
-            out.append("")
+            out += [line, ""]
+            win_ops = sorted(_ops(winner["params"]))
+            had_win = [o for o in win_ops if _is_hadamard(o)]
             notes.append(
-                f"- `{space.name}`: winner (best {objs[0]} on the front) is trial "
-                f"{winner['number']}: {_choice_text(winner['params'])}."
+                f"- `{space.name}`: the search's winner (trial {winner['number']}, {objs[0]} "
+                f"{winner['values'][0]:.3f}) uses {', '.join(win_ops)}"
+                + (f"; Hadamard ops: {', '.join(had_win)}." if had_win else "; no Hadamard op.")
             )
-    return "\n".join(out), notes
+            if not had_win:
+                misses.append(
+                    f"`{space.name}`: the search's winner uses no Hadamard op "
+                    f"({_choice_text(winner['params'])})."
+                )
+    return "\n".join(out), notes, misses
+
+
+#: ops the Hadamard ops are compared with (baselines and plumbing)
+BASELINES = {"linear", "mlp", "concat_mlp", "linear_sum", "conv1d", "conv2d", "attention"}
+
+
+def _is_hadamard(op: str) -> bool:
+    from hadnas.primitives import get_primitive
+
+    return op not in BASELINES and get_primitive(op).domain != "control"
+
+
+def _ops(params: dict[str, Any]) -> set[str]:
+    """The ops an architecture chose (values of its ``*.choice`` parameters)."""
+    return {str(v) for k, v in params.items() if k.endswith(".choice")}
 
 
 def _main_choice(trials: list[dict[str, Any]]) -> str:
@@ -531,6 +573,7 @@ def _plot_search(
         "r-",
         lw=1.5,
         label="search's front",
+        drawstyle="steps-post",
     )
     if true_front:
         tf = sorted(true_front, key=lambda f: f[objs[1]])
@@ -540,6 +583,7 @@ def _plot_search(
             "k--",
             lw=1,
             label="true front (hadnas-bench table)",
+            drawstyle="steps-post",
         )
     if objs[1] in ("params", "flops"):
         ax.set_xscale("log")
@@ -583,20 +627,22 @@ def main(argv: list[str] | None = None) -> int:
     if img is not None:
         img.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    sections, notes = [], []
+    sections, notes, misses = [], [], []
     for name, fn in (
         ("poly", poly_section),
         ("fusion", fusion_section),
         ("mixers", mixer_section),
     ):
         if name in parts:
-            text, n = fn(mode)
+            text, n, m = fn(mode)
             sections.append(text)
             notes += n
+            misses += m
     if "search" in parts:
-        text, n = search_section(mode, img)
+        text, n, m = search_section(mode, img)
         sections.append(text)
         notes += n
+        misses += m
     cmd = "python benchmarks/what_search_finds.py --write-docs" + (
         " --quick" if args.quick else ""
     )
@@ -608,6 +654,11 @@ def main(argv: list[str] | None = None) -> int:
             "Summary first, details below.",
             "",
             *notes,
+            "",
+            "### Where Hadamard ops did not win",
+            "",
+            *(f"- {m}" for m in misses),
+            *([] if misses else ["- nowhere in this run."]),
             "",
             *sections,
         ]

@@ -194,7 +194,7 @@ def _print(table: Any, ref: Any, figures: Any, args: Any, head: list[str], rows:
         out.add_column(h, justify="left" if h == "sampler" else "right")
     for row in rows:
         out.add_row(*row)
-    Console(width=max(100, len(title) + 4)).print(out)
+    Console(width=max(140, len(title) + 4)).print(out)
     print(
         "HV gap: 1 - HV/HV(true front), objectives scaled to [0, 1] over the table, "
         "reference point 1.1"

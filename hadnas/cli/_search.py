@@ -29,7 +29,8 @@ def register(sub: Any) -> None:
         "--cpus-per-trial",
         type=float,
         metavar="N",
-        help="CPUs Ray reserves per trial (--backend ray; default: search.threads)",
+        help="CPUs Ray reserves per trial, and its torch threads (--backend ray; default: "
+        "search.threads)",
     )
     p.add_argument(
         "--scheduler",

@@ -32,8 +32,8 @@ class SearchConfig:
         timeout_per_trial: Hard wall-clock limit of one trial in seconds (default:
             ``search.trial_timeout_s``).
         address: Ray cluster address (``--backend ray`` only).
-        cpus_per_trial: CPUs Ray reserves per trial (``--backend ray``; default
-            ``search.threads``, the torch threads each trial uses).
+        cpus_per_trial: CPUs Ray reserves per trial, and the torch threads it trains with
+            (``--backend ray``; default ``search.threads``).
         scheduler: ``"asha"`` or ``"hyperband"``: a Ray scheduler stops weak trials
             (``--backend ray``, one objective; default: the space's ``search.pruner``).
         max_failures: Times Ray restarts a trial whose actor crashed, from its last

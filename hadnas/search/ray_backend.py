@@ -96,7 +96,7 @@ class RayBackend(BaseSearchBackend):
         original = self._original_total()
         folder, info = prepare_folder(self.space, self.config, self.name)
         create_study(self.space, info)
-        setup = make_setup(folder, info, self.config)
+        setup = make_setup(self.space, folder, info, self.config)
         from hadnas.search._progress import Progress
 
         progress = Progress(setup.trials, self.space.spec.objectives, enabled=self.config.progress)
@@ -126,10 +126,8 @@ class RayBackend(BaseSearchBackend):
         from hadnas.search import ray_searcher
 
         os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", EXPERIMENT_CHECKPOINT_S)
-        # each epoch checkpoint (num_to_keep=1) forces an experiment snapshot: by design here
-        os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
         os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # hadnas shows its own progress
-        cpus = self.config.cpus_per_trial or float(self.space.spec.search.threads)
+        cpus = self.config.cpus_per_trial or float(setup.threads)
         trainable = tune.with_resources(
             tune.with_parameters(hadnas_trial, setup=setup), {"cpu": cpus}
         )
@@ -171,7 +169,10 @@ class RayBackend(BaseSearchBackend):
                         name=exp_dir.name,
                         storage_path=str(exp_dir.parent),
                         failure_config=tune.FailureConfig(max_failures=self.config.max_failures),
-                        checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                        # keep every (tiny) epoch checkpoint while the search runs: with
+                        # num_to_keep, a driver killed between deleting the previous one and
+                        # saving the experiment state leaves that state pointing at nothing
+                        checkpoint_config=tune.CheckpointConfig(num_to_keep=None),
                         verbose=0,
                     ),
                 ).fit()
@@ -212,6 +213,7 @@ class RayBackend(BaseSearchBackend):
                 f"--name {info['study_name']}"
                 + (f" --address {self.config.address}" if self.config.address else "")
             )
+        _drop_checkpoints(folder.path / "ray" / "tune")  # finished: nothing will restore them
         if info["trials"] and not summary["counts"].get("complete"):
             per = ", ".join(f"{k}: {v}" for k, v in sorted(summary["counts"].items()))
             raise SearchError(f"no trial completed ({per}); see {folder.path}/trials/")
@@ -240,7 +242,9 @@ def create_study(space: SearchSpace, info: dict[str, Any]) -> None:
     study.set_user_attr("objectives", [o.metric for o in space.spec.objectives])
 
 
-def make_setup(folder: RunFolder, info: dict[str, Any], config: SearchConfig) -> RaySetup:
+def make_setup(
+    space: SearchSpace, folder: RunFolder, info: dict[str, Any], config: SearchConfig
+) -> RaySetup:
     """The plain data the searcher and the trial actors of this run need."""
     return RaySetup(
         run_dir=str(folder.path.resolve()),
@@ -252,7 +256,14 @@ def make_setup(folder: RunFolder, info: dict[str, Any], config: SearchConfig) ->
         trials=int(info["trials"]),
         workers=config.workers,
         timeout_s=config.timeout_per_trial,
+        threads=max(1, int(config.cpus_per_trial or space.spec.search.threads)),
     )
+
+
+def _drop_checkpoints(exp_dir: Path) -> None:
+    """Epoch checkpoints of a finished search (a restore of it adds no trial, resumes none)."""
+    for path in exp_dir.glob("trial_*/checkpoint_*"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def trial_name(trial: Any) -> str:

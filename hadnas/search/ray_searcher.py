@@ -132,15 +132,17 @@ class HadnasOptunaSearch(OptunaSearch):
             from hadnas.search._storage import open_storage
 
             s, space = self._setup, self._space_obj
-            sampler = make_sampler(
-                space, trials=s.trials, seed=space.spec.search.seed, workers=s.workers
-            )
-            self._ot_study = optuna.load_study(
+            study = optuna.load_study(
                 study_name=s.study_name,
                 storage=open_storage(s.storage, workers=s.workers),
-                sampler=sampler,
+                sampler=optuna.samplers.RandomSampler(),  # replaced below
                 pruner=make_pruner(space) or optuna.pruners.NopPruner(),
             )
+            # a fresh study gets the space's seed (the Optuna backend's sequence); a resumed
+            # one a seed moved by its trial count, or a random sampler would repeat itself
+            seed = space.spec.search.seed + len(study.get_trials(deepcopy=False))
+            study.sampler = make_sampler(space, trials=s.trials, seed=seed, workers=s.workers)
+            self._ot_study = study
         return self._ot_study
 
     def _trial(self, trial_id: str) -> optuna.Trial:
@@ -214,7 +216,9 @@ class HadnasOptunaSearch(OptunaSearch):
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
         from hadnas.search._runner import trial_seed
 
-        if self._stop:
+        if self._stop or self.remaining() <= 0:
+            # the study is the count that matters: after a restore, Ray's own count misses
+            # the trials that finished after its last snapshot
             return Searcher.FINISHED
         ot = self._study.ask()
         self._trial_ids[trial_id] = ot._trial_id

@@ -13,6 +13,7 @@ Importing this module does not import Ray (workers import it to unpickle the tra
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import tempfile
@@ -48,6 +49,7 @@ class RaySetup:
     trials: int
     workers: int
     timeout_s: float | None
+    threads: int = 1  # torch threads per trial: what Ray reserves, ``--cpus-per-trial``
 
     def load_space(self) -> SearchSpace:
         """The space as searched (plugins imported first, as in every trial process)."""
@@ -74,9 +76,12 @@ def _runner(setup: RaySetup) -> tuple[SearchSpace, TrialRunner]:
         import atexit
 
         from hadnas.search._runner import TrialRunner
+        from hadnas.space import SearchSpace
 
         space = setup.load_space()
-        runner = TrialRunner(space, timeout_s=setup.timeout_s, plugins=list(setup.plugins))
+        search = dataclasses.replace(space.spec.search, threads=setup.threads)
+        trained = SearchSpace(dataclasses.replace(space.spec, search=search))
+        runner = TrialRunner(trained, timeout_s=setup.timeout_s, plugins=list(setup.plugins))
         atexit.register(runner.close)
         _RUNNERS[key] = (space, runner)
     space, runner = _RUNNERS[key]

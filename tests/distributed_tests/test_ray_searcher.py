@@ -41,7 +41,7 @@ def _searcher(tmp_path: Path, write_space: Callable[..., Path], **space: Any) ->
     config = SearchConfig(backend="ray", runs_dir=str(tmp_path / "runs"))
     folder, info = prepare_folder(loaded, config, "ray")
     create_study(loaded, info)
-    return HadnasOptunaSearch(make_setup(folder, info, config))
+    return HadnasOptunaSearch(make_setup(loaded, folder, info, config))
 
 
 def _final(outcome: Any) -> dict[str, Any]:
@@ -222,3 +222,24 @@ def test_ray_schedulers_watch_the_per_epoch_objective(tmp_path, write_space):
     path = write_space("searched.yaml", name="searched")
     path.write_text(path.read_text().replace("epochs: 2", "epochs: {int: [2, 7]}"))
     assert max_epochs(hadnas.load_space(path)) == 7
+
+
+def test_cpus_per_trial_sets_the_torch_threads(tmp_path, write_space):
+    loaded = hadnas.load_space(write_space())
+    config = SearchConfig(backend="ray", runs_dir=str(tmp_path / "runs"), cpus_per_trial=3)
+    folder, info = prepare_folder(loaded, config, "ray")
+    assert make_setup(loaded, folder, info, config).threads == 3
+    default = SearchConfig(backend="ray", runs_dir=str(tmp_path / "runs"))
+    assert make_setup(loaded, folder, info, default).threads == loaded.spec.search.threads
+
+
+def test_the_study_caps_the_total_whatever_ray_counts(tmp_path, write_space):
+    """After a restore, Ray's sample count can miss trials the dead driver finished: the
+    searcher stops at the study's own total."""
+    from ray.tune.search import Searcher
+
+    searcher = _searcher(tmp_path, write_space)  # 4 trials
+    for i in range(4):
+        assert searcher.suggest(f"t{i}") is not Searcher.FINISHED
+    assert searcher.suggest("one-too-many") is Searcher.FINISHED
+    assert len(searcher._study.get_trials(deepcopy=False)) == 4
