@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd += f" --trials {args.trials} --seeds {args.seeds} --samplers {args.samplers}"
         section = docs_section(results, args.trials, args.seeds, cmd)
         replace_section(DOCS, SECTION, section, "Benchmarks")
-        print(f"wrote {DOCS.relative_to(ROOT)} and docs/img/bench_*.png")
+        print(f"wrote {DOCS} and {IMG}/bench_*.png")
     return 0
 
 

@@ -257,6 +257,7 @@ def make_setup(
         workers=config.workers,
         timeout_s=config.timeout_per_trial,
         threads=max(1, int(config.cpus_per_trial or space.spec.search.threads)),
+        stoppable=config.scheduler is not None or space.spec.search.pruner != "none",
     )
 
 

@@ -117,6 +117,9 @@ def ray_session(
                     include_dashboard=False,
                     _node_ip_address="127.0.0.1",
                     _temp_dir=tmp,
+                    # Ray runs workers at nice 15 so its own servers stay responsive; here the
+                    # trials are the user's job, as with the optuna backend's workers
+                    _system_config={"worker_niceness": 0},
                     **common,
                 )
         else:

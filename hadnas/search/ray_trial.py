@@ -34,6 +34,9 @@ EPOCH_KEY = "hadnas_epoch"
 FINAL_KEY = "hadnas_final"
 OUTCOME_KEY = "hadnas_outcome"
 CHECKPOINT_FILE = "hadnas.json"
+#: most epoch reports (each with a checkpoint) per trial: every epoch up to this many epochs,
+#: then every k-th (always the last), so Ray's per-result cost stays small next to training
+MAX_REPORTS = 25
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class RaySetup:
     workers: int
     timeout_s: float | None
     threads: int = 1  # torch threads per trial: what Ray reserves, ``--cpus-per-trial``
+    stoppable: bool = True  # a pruner or scheduler may stop trials: the trial process waits
 
     def load_space(self) -> SearchSpace:
         """The space as searched (plugins imported first, as in every trial process)."""
@@ -127,10 +131,16 @@ def hadnas_trial(config: dict[str, Any], setup: RaySetup) -> None:
     first = space.spec.objectives[0].metric
     done = _done_epochs(tune.get_checkpoint(), number)
     stopped = False
+    try:
+        arch = space.suggest(optuna.trial.FixedTrial(dict(h["params"])))
+    except Exception as exc:  # recorded like the optuna backend's invalid sample
+        arch, outcome = None, failed("exception", f"the sampled architecture is invalid: {exc}")
+    epochs = int(arch.task.get("epochs", 1)) if arch is not None else 1
+    stride = max(1, math.ceil(epochs / MAX_REPORTS))
 
     def report(epoch: int, metrics: dict[str, float]) -> bool:
         nonlocal stopped
-        if epoch <= done:
+        if epoch <= done or (epoch % stride and epoch != epochs):
             return False
         values = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
         result = {
@@ -145,17 +155,17 @@ def hadnas_trial(config: dict[str, Any], setup: RaySetup) -> None:
                 tune.report(result, checkpoint=tune.Checkpoint.from_directory(d))
             except SystemExit:  # Ray stops this trial: stop the trial process too
                 stopped = True
+                if not setup.stoppable:  # it is not waiting for our answer: kill it
+                    runner.executor.kill()
                 return True
         return False
 
-    try:
-        arch = space.suggest(optuna.trial.FixedTrial(dict(h["params"])))
-    except Exception as exc:  # recorded like the optuna backend's invalid sample
-        outcome = failed("exception", f"the sampled architecture is invalid: {exc}")
-    else:
+    if arch is not None:
         folder = RunFolder(setup.run_dir)
         trial_dir = folder.trial_dir(number) if folder.exists() else None  # shared FS only
-        outcome = runner.run(arch, seed=seed, trial_dir=trial_dir, report=report, pruning=True)
+        outcome = runner.run(
+            arch, seed=seed, trial_dir=trial_dir, report=report, pruning=setup.stoppable
+        )
     if stopped:
         raise SystemExit(0)  # what Ray's report raised: end this trial's thread
     final = {
