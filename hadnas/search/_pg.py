@@ -77,9 +77,9 @@ def _schema_lock(url: str) -> Iterator[None]:
 
 
 def _heartbeat_enabled(storage: Any) -> bool:
-    from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
+    from optuna.storages._heartbeat import BaseHeartbeat
 
-    return isinstance(storage, BaseHeartbeat) and is_heartbeat_enabled(storage)
+    return isinstance(storage, BaseHeartbeat) and storage.get_heartbeat_interval() is not None
 
 
 def record_heartbeat(storage: Any, trial_id: int) -> None:
@@ -91,7 +91,7 @@ def record_heartbeat(storage: Any, trial_id: int) -> None:
 def stale_trial_ids(study: optuna.Study) -> set[int] | None:
     """Ids of RUNNING trials whose last heartbeat is older than the grace period, by the
     database's clock; ``None`` when the storage has no heartbeats (use the lease instead)."""
-    storage = study._storage
+    storage: Any = study._storage
     if not _heartbeat_enabled(storage):
         return None
     return set(storage._get_stale_trial_ids(study._study_id))

@@ -230,7 +230,7 @@ def create_study(space: SearchSpace, info: dict[str, Any]) -> None:
     study = optuna.create_study(
         study_name=info["study_name"],
         storage=open_storage(info["storage"]),
-        directions=directions,
+        directions=directions,  # type: ignore[arg-type]
         load_if_exists=True,
     )
     if [d.name.lower() for d in study.directions] != directions:

@@ -69,7 +69,7 @@ def prefer_loopback() -> None:
     os.environ.setdefault(_CLUSTER_ENV, "0")
     constants = sys.modules.get("ray._private.ray_constants")
     if constants is not None and os.environ[_CLUSTER_ENV] == "0":
-        constants.ENABLE_RAY_CLUSTER = False  # Ray was imported before hadnas could set it
+        constants.ENABLE_RAY_CLUSTER = False  # type: ignore[attr-defined]  # imported before
 
 
 def _probe(address: str, timeout_s: float = 10.0) -> None:

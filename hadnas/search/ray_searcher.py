@@ -87,7 +87,7 @@ class _Recorder(OptunaWorker):
 
     def __init__(self, study: Any, folder: RunFolder, space: Any, worker_id: str) -> None:
         self.study, self.folder, self.space, self.worker_id = study, folder, space, worker_id
-        self.writer = _SyncWriter()
+        self.writer = _SyncWriter()  # type: ignore[assignment]
 
 
 class HadnasOptunaSearch(OptunaSearch):
@@ -99,7 +99,7 @@ class HadnasOptunaSearch(OptunaSearch):
         space = self._space_obj
         obj = space.spec.objectives[0]
         super().__init__(
-            space="hadnas:define-by-run",  # truthy marker: suggest() below does the asking
+            space="hadnas:define-by-run",  # type: ignore[arg-type]  # suggest() asks
             metric=OBJECTIVE_KEY,
             mode="max" if obj.direction == "maximize" else "min",
         )
@@ -110,7 +110,7 @@ class HadnasOptunaSearch(OptunaSearch):
 
     # -- handles that are reopened instead of pickled --------------------------------------
     def _reset_handles(self) -> None:
-        self._ot_study = None
+        self._study_cache: optuna.Study | None = None
         self._ot_trials = {}
         self._space_cache: SearchSpace | None = None
 
@@ -125,7 +125,7 @@ class HadnasOptunaSearch(OptunaSearch):
 
     @property
     def _study(self) -> optuna.Study:
-        if self._ot_study is None:
+        if self._study_cache is None:
             import optuna
 
             from hadnas.search._samplers import make_pruner, make_sampler
@@ -142,8 +142,8 @@ class HadnasOptunaSearch(OptunaSearch):
             # one a seed moved by its trial count, or a random sampler would repeat itself
             seed = space.spec.search.seed + len(study.get_trials(deepcopy=False))
             study.sampler = make_sampler(space, trials=s.trials, seed=seed, workers=s.workers)
-            self._ot_study = study
-        return self._ot_study
+            self._study_cache = study
+        return self._study_cache
 
     def _trial(self, trial_id: str) -> optuna.Trial:
         if trial_id not in self._ot_trials:
@@ -154,7 +154,7 @@ class HadnasOptunaSearch(OptunaSearch):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("_ot_study", "_ot_trials", "_space_cache", "_sampler", "_storage"):
+        for key in ("_study_cache", "_ot_trials", "_space_cache", "_sampler", "_storage"):
             state.pop(key, None)
         return state
 
@@ -219,7 +219,7 @@ class HadnasOptunaSearch(OptunaSearch):
         if self._stop or self.remaining() <= 0:
             # the study is the count that matters: after a restore, Ray's own count misses
             # the trials that finished after its last snapshot
-            return Searcher.FINISHED
+            return Searcher.FINISHED  # type: ignore[return-value]
         ot = self._study.ask()
         self._trial_ids[trial_id] = ot._trial_id
         self._ot_trials[trial_id] = ot
@@ -246,7 +246,7 @@ class HadnasOptunaSearch(OptunaSearch):
         history.append({"epoch": epoch, **metrics})
         value = result.get(OBJECTIVE_KEY)
         if len(self._space_obj.spec.objectives) == 1 and _finite(value):
-            self._trial(trial_id).report(float(value), epoch)
+            self._trial(trial_id).report(float(value), epoch)  # type: ignore[arg-type]
         return True
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:

@@ -184,7 +184,7 @@ def test_restore_fails_orphans_as_stale_and_retries_them_once(tmp_path, write_sp
     searcher.suggest("a")
     searcher.suggest("b")
     state = pickle.dumps(searcher)  # what tuner.pkl holds: no study, storage or space inside
-    assert b"JournalStorage" not in state and b"_ot_study" not in state
+    assert b"JournalStorage" not in state and b"_study_cache" not in state
     searcher.save(str(tmp_path / "searcher.json"))
     orphan = searcher.suggest("asked-after-the-checkpoint")["hadnas"]
     # the driver dies here; Ray restores the searcher from tuner.pkl plus the checkpoint
