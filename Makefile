@@ -11,7 +11,7 @@ DEMO_SPACE ?= search_spaces/digits_gated_poly.yaml
 DEMO_TRIALS ?= 16
 RUNS ?= runs
 
-.PHONY: setup demo test test-slow test-all lint format bench docs clean help
+.PHONY: setup demo test test-slow test-all lint format bench docs-bench clean help
 
 help:
 	@echo "make demo      set up, run a real search on $(DEMO_SPACE), report and export the best"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-slow the slow tests (Ray cluster, PostgreSQL, long searches)"
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make bench     the benchmarks (quick mode)"
+	@echo "make docs-bench regenerate docs/benchmarks.md and its pictures"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +60,10 @@ format: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_build.py
 	for b in benchmarks/bench_*.py; do [ "$$b" = benchmarks/bench_build.py ] || $(BIN)/python $$b --quick || exit 1; done
+
+docs-bench: setup
+	$(BIN)/python benchmarks/search_quality.py --write-docs
+	$(BIN)/python benchmarks/what_search_finds.py --write-docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

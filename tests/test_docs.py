@@ -167,12 +167,7 @@ def run_page(page: Path, tmp_path: Path, *, slow: bool) -> None:
 
 
 #: pages whose owners still have to add markers for fragments; remove an entry once it passes
-PENDING = {
-    "docs/dsl.md": "needs `docs-test: file tiny.yaml` on its first example and a `setup` "
-    "giving `arch` to the FixedTrial fragment",
-    "docs/latency.md": "needs a `setup` giving arch, model_a/b and inputs_a/b to its fragment",
-    "docs/search.md": "needs `slow` on the 30-trial search and `skip` on the objective fragment",
-}
+PENDING = {}
 
 #: a page that trains (a search, a retraining, an export with training) takes more than 30 s
 HEAVY = re.compile(r"hadnas (search|train|bench build)\b|hadnas\.search\(|--retrain")

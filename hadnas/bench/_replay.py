@@ -65,7 +65,9 @@ def parse_constraint(text: str) -> ConstraintSpec:
                 value = float(bound)
             except ValueError:
                 break
-            return ConstraintSpec(metric.strip(), **{kind: value})
+            if kind == "max":
+                return ConstraintSpec(metric.strip(), max=value)
+            return ConstraintSpec(metric.strip(), min=value)
     raise HadnasError(
         f"cannot read constraint {text!r}; write METRIC<=VALUE or METRIC>=VALUE, "
         "e.g. params<=3000 or latency_ms<=0.05"
@@ -104,7 +106,7 @@ def replay(
                 f"(it has: {', '.join(sorted(known))})"
             )
     pre = [c for c in cons if c.metric in PRE_TRAINING]
-    directions = [o.direction for o in space.spec.objectives]
+    directions: list[Any] = [o.direction for o in space.spec.objectives]
     run = SamplerRun(sampler, list(seeds))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     start = time.perf_counter()

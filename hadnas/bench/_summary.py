@@ -61,7 +61,7 @@ def stats(
         rel = 1.0 - c / ref.hv
         reach: list[int | None] = []
         for row in c:
-            hit = np.flatnonzero(row >= target - 1e-12) if target is not None else []
+            hit = np.flatnonzero(row >= target - 1e-12) if target is not None else np.array([])
             reach.append(int(hit[0]) + 1 if len(hit) else None)
         records = [r for seed in run.trials for r in seed]
         out[name] = SamplerStats(
