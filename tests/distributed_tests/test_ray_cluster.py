@@ -197,7 +197,10 @@ def test_a_killed_driver_resumes_to_exactly_the_requested_trials(ray_head, write
     for x in stale:  # asked by the dead driver but not saved by Ray: retried exactly once
         assert x.user_attrs["fail_reason"] == "stale"
         retries = [y for y in trials if y.user_attrs.get("retry_of") == x.number]
-        assert len(retries) == 1 and retries[0].params == x.params
+        assert len(retries) == 1
+        # the driver may die while the trial's parameters are still being suggested: the retry
+        # replays every parameter the stale trial had and samples the rest
+        assert {k: retries[0].params.get(k) for k in x.params} == x.params
     assert len(trials) == 6 + len(stale)
     r = run_hadnas(*args, "--resume", env=ray_head.env)  # a finished run: adds nothing
     assert r.returncode == 0, r.stdout + r.stderr
